@@ -1,0 +1,205 @@
+"""Caches: validate a class-folder dataset, assign splits, write the manifest and NPY arrays.
+
+Every image is decoded and checked before anything is written; all problems are
+reported together (see `attnlab.errors`). Arrays are float32 NHWC in [0, 1].
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image, UnidentifiedImageError
+
+from attnlab import raw
+from attnlab.errors import raise_if_problems
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff"}
+CHANNELS_OF_MODE = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "P": None, "I": 1, "I;16": 1}
+SPLITS = ("train", "val", "test")
+
+
+def list_images(root: Path | str, classes: list[str], layout: str) -> tuple[list[dict], list[str]]:
+    """Walk `root/{class}` (layout "flat") or `root/{split}/{class}` (layout "folders").
+
+    Returns the entries found and the structural problems (unknown or empty class folders,
+    files that are not images, a missing split folder).
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return [], [f"{root}: image folder does not exist"]
+    if layout == "folders":
+        split_dirs = [(split, root / split) for split in ("train", "val", "test")]
+        split_dirs = [(s, d) for s, d in split_dirs if d.is_dir()]
+        known = {"train", "val", "test", raw.SNAKEMAKE_MARKER}
+        extra = sorted(p.name for p in root.iterdir() if p.name not in known)
+        problems = [f"{root / name}: not a split folder (train, val, test)" for name in extra]
+        if not any(s == "train" for s, _ in split_dirs):
+            problems.append(f"{root / 'train'}: missing split folder")
+    else:
+        split_dirs, problems = [(None, root)], []
+    entries = []
+    for split, folder in split_dirs:
+        found, found_problems = _list_class_folders(folder, classes)
+        entries += [dict(entry, split=split) for entry in found]
+        problems += found_problems
+    return entries, problems
+
+
+def _list_class_folders(folder: Path, classes: list[str]) -> tuple[list[dict], list[str]]:
+    problems, entries = [], []
+    for child in sorted(folder.iterdir()):
+        if child.name == raw.SNAKEMAKE_MARKER:
+            continue
+        if not child.is_dir():
+            problems.append(f"{child}: file outside any class folder")
+        elif child.name not in classes:
+            problems.append(f"{child}: class folder {child.name!r} is not a declared class")
+    for label, name in enumerate(classes):
+        class_dir = folder / name
+        files = sorted(p for p in class_dir.iterdir() if p.is_file()) if class_dir.is_dir() else []
+        if not files:
+            problems.append(f"{class_dir}: class {name!r} has no images")
+        for path in files:
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                problems.append(f"{path}: not an image file (suffix {path.suffix or 'none'})")
+            else:
+                entries.append({"path": str(path), "label": label, "class_name": name})
+    return entries, problems
+
+
+def check_image(path: Path | str, size: tuple[int, int], channels: int) -> str | None:
+    """Return the problem with one image file, or None when it decodes and fits."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            mode, (width, height) = image.mode, image.size
+            pixels = np.asarray(image)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        return f"{path}: undecodable or truncated image ({error})"
+    problems = []
+    if (height, width) != tuple(size):
+        problems.append(f"size {height}x{width}, expected {size[0]}x{size[1]}")
+    found = CHANNELS_OF_MODE.get(mode)
+    if found != channels:
+        problems.append(f"mode {mode} ({found} channels), expected {channels} channel(s)")
+    if pixels.size and pixels.min() == pixels.max():
+        problems.append(f"constant image (every pixel {pixels.flat[0]}): blank or broken")
+    return f"{path}: " + "; ".join(problems) if problems else None
+
+
+def build_manifest(
+    root: Path | str,
+    classes: list[str],
+    size: tuple[int, int],
+    channels: int,
+    split: dict,
+    seed: int,
+) -> pd.DataFrame:
+    """Validate every image under `root` and return the manifest (one row per image)."""
+    layout = "folders" if split["method"] == "folders" else "flat"
+    entries, problems = list_images(root, classes, layout)
+    for entry in entries:
+        problem = check_image(entry["path"], size, channels)
+        if problem:
+            problems.append(problem)
+        entry["sha256"] = hashlib.sha256(Path(entry["path"]).read_bytes()).hexdigest()
+        entry.update(_recording_fields(Path(entry["path"]).stem))
+    raise_if_problems(problems, f"images in {root}")
+    manifest = pd.DataFrame(entries)
+    if layout == "flat":
+        manifest["split"] = assign_splits(manifest, split, seed)
+    raise_if_problems(_cross_split_duplicates(manifest), f"images in {root}")
+    order = manifest["split"].map({s: i for i, s in enumerate(SPLITS)})
+    manifest = manifest.assign(_order=order).sort_values(["_order", "label", "path"])
+    return manifest.drop(columns="_order").reset_index(drop=True)
+
+
+def _recording_fields(stem: str) -> dict:
+    """Speaker and recording index for FSDD-style names, missing values otherwise."""
+    parsed = raw.parse_recording_name(stem + ".wav")
+    if parsed is None:
+        return {"speaker": None, "index": pd.NA}
+    return {"speaker": parsed["speaker"], "index": parsed["index"]}
+
+
+def _cross_split_duplicates(manifest: pd.DataFrame) -> list[str]:
+    splits_per_hash = manifest.groupby("sha256")["split"].nunique()
+    shared = splits_per_hash[splits_per_hash > 1].index
+    rows = manifest[manifest["sha256"].isin(shared)].sort_values(["sha256", "path"])
+    return [
+        f"{row.path}: same image (sha256 {row.sha256[:12]}...) appears in split {row.split!r} "
+        "and another split"
+        for row in rows.itertuples()
+    ]
+
+
+def assign_splits(manifest: pd.DataFrame, split: dict, seed: int) -> pd.Series:
+    """Split assignment for flat folders: random (stratified), official or speaker."""
+    method = split["method"]
+    fractions = split.get("fractions") or {"train": 0.8, "val": 0.1, "test": 0.1}
+    if method == "random":
+        return _stratified(manifest, fractions, seed)
+    if method in ("official", "speaker") and manifest["speaker"].isna().any():
+        raise ValueError(f"split method {method!r} needs {{digit}}_{{speaker}}_{{index}} names")
+    if method == "official":
+        is_test = manifest["index"].astype(int) < 5
+    elif method == "speaker":
+        speaker = split.get("speaker")
+        if speaker not in set(manifest["speaker"]):
+            known = sorted(set(manifest["speaker"]))
+            raise ValueError(f"split speaker {speaker!r} is not among {known}")
+        is_test = manifest["speaker"] == speaker
+    else:
+        raise ValueError(f"unknown split method {method!r}")
+    kept = {"train": fractions["train"], "val": fractions["val"]}
+    rest = _stratified(manifest[~is_test], kept, seed)
+    return rest.reindex(manifest.index).fillna("test")
+
+
+def _stratified(manifest: pd.DataFrame, fractions: dict, seed: int) -> pd.Series:
+    """Shuffle each class with `seed` and cut it by the split fractions (rounded per class)."""
+    rng = np.random.default_rng(seed)
+    total = sum(fractions.values())
+    out = pd.Series("train", index=manifest.index, dtype=object)
+    for _, group in manifest.groupby("label", sort=True):
+        order = rng.permutation(group.index.to_numpy())
+        n_val = int(round(len(order) * fractions.get("val", 0.0) / total))
+        n_test = int(round(len(order) * fractions.get("test", 0.0) / total))
+        out[order[:n_test]] = "test"
+        out[order[n_test : n_test + n_val]] = "val"
+    return out
+
+
+def load_images(paths: list[str], channels: int) -> np.ndarray:
+    """Decode images as float32 NHWC scaled to [0, 1] (divide by 255)."""
+    arrays = []
+    for path in paths:
+        with Image.open(path) as image:
+            pixels = np.asarray(image, dtype=np.float32)
+        arrays.append(pixels.reshape(pixels.shape[0], pixels.shape[1], channels))
+    return np.stack(arrays) / np.float32(255.0)
+
+
+def write_split(manifest: pd.DataFrame, split: str, channels: int, x_out, y_out) -> int:
+    """Write `{split}_x.npy` / `{split}_y.npy` for the manifest's rows of that split."""
+    rows = manifest[manifest["split"] == split]
+    if rows.empty:
+        raise ValueError(f"the manifest has no {split!r} images")
+    x = load_images(rows["path"].tolist(), channels)
+    np.save(x_out, x, allow_pickle=False)
+    np.save(y_out, rows["label"].to_numpy(dtype=np.int64), allow_pickle=False)
+    return len(rows)
+
+
+def add_noise(x: np.ndarray, sigma: float, seed: int) -> np.ndarray:
+    """Gaussian noise N(0, sigma) added to every pixel, clipped back to [0, 1]."""
+    rng = np.random.default_rng(seed)
+    noisy = x + rng.normal(0.0, sigma, size=x.shape).astype(np.float32)
+    return np.clip(noisy, 0.0, 1.0, out=noisy)
+
+
+def load_array(path: Path | str, mmap: bool = False) -> np.ndarray:
+    return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)

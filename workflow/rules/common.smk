@@ -1,0 +1,119 @@
+import hashlib
+from pathlib import Path
+
+from attnlab.variants import names as variant_names
+
+MNIST_NAMES = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+]
+NEVER = "(?!x)x"
+DATASETS = list(config["datasets"])
+SEEDS = [str(seed) for seed in config["seeds"]]
+
+
+def dataset_config(dataset):
+    return config["datasets"][dataset]
+
+
+def datasets_from(source):
+    return [name for name in DATASETS if dataset_config(name)["source"] == source]
+
+
+def one_of(values):
+    """A wildcard constraint matching exactly these values (or nothing when empty)."""
+    return "|".join(sorted(values, key=len, reverse=True)) or NEVER
+
+
+def variants_of(dataset):
+    return dataset_config(dataset)["variants"]
+
+
+def splits_of(dataset):
+    split = dataset_config(dataset)["split"]
+    if split["method"] == "folders":
+        return ["train", "test"]
+    fractions = split.get("fractions") or {"train": 0.8, "val": 0.1, "test": 0.1}
+    return [name for name in ("train", "val", "test") if fractions[name] > 0]
+
+
+def check_config():
+    """Checks the schema cannot express: variant names, baselines, recipe targets, splits."""
+    for dataset in DATASETS:
+        cfg = dataset_config(dataset)
+        known = variant_names(cfg["family"])
+        unknown = [v for v in cfg["variants"] if v not in known]
+        if unknown:
+            raise ValueError(
+                f"config datasets.{dataset}.variants: unknown {unknown} for family "
+                f"{cfg['family']!r}; known: {list(known)}"
+            )
+        if cfg["baseline"] not in cfg["variants"]:
+            raise ValueError(
+                f"config datasets.{dataset}.baseline: {cfg['baseline']!r} is not in its variants"
+            )
+        for variant in cfg.get("variant_recipes", {}):
+            if variant not in cfg["variants"]:
+                raise ValueError(
+                    f"config datasets.{dataset}.variant_recipes.{variant}: not one of its variants"
+                )
+        validations = {recipe_of(dataset, v)["validation"] for v in cfg["variants"]}
+        if "val" in validations and "val" not in splits_of(dataset):
+            raise ValueError(
+                f"config datasets.{dataset}: a recipe validates on 'val' but the dataset "
+                f"has no val split (split method {cfg['split']['method']!r})"
+            )
+        if cfg["source"] == "folder" and not Path(cfg["path"]).is_dir():
+            raise ValueError(f"config datasets.{dataset}.path: {cfg['path']} is not a folder")
+
+
+def recipe_of(dataset, variant):
+    """The dataset's recipe with the variant's overrides on top."""
+    cfg = dataset_config(dataset)
+    return {**cfg["recipe"], **cfg.get("variant_recipes", {}).get(variant, {})}
+
+
+def image_folder(wildcards):
+    cfg = dataset_config(wildcards.dataset)
+    if cfg["source"] == "folder":
+        return cfg["path"]
+    return f"resources/images/{wildcards.dataset}"
+
+
+def cache_file(dataset, name):
+    return f"results/{dataset}/cache/{name}"
+
+
+def dataset_cache(dataset):
+    """The manifest and every split's arrays of one dataset."""
+    files = [cache_file(dataset, "manifest.parquet")]
+    for split in splits_of(dataset):
+        files += [cache_file(dataset, f"{split}_x.npy"), cache_file(dataset, f"{split}_y.npy")]
+    return files
+
+
+def source_hash(*modules):
+    """Hash of package modules, passed as a param so that model-code changes rerun jobs."""
+    digest = hashlib.sha256()
+    package = Path(workflow.basedir) / "src" / "attnlab"
+    for module in modules:
+        digest.update((package / f"{module}.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def all_targets():
+    targets = []
+    for dataset in DATASETS:
+        targets += dataset_cache(dataset)
+    return targets
+
+
+check_config()
+
+
+wildcard_constraints:
+    dataset=one_of(DATASETS),
+    split="train|val|test",
+    seed=one_of(SEEDS),

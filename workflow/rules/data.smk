@@ -1,0 +1,106 @@
+# Raw inputs -> image folders (one folder per class) -> manifest + NPY caches.
+
+
+rule mnist_raw:
+    output:
+        "resources/raw/mnist/{name}",
+    wildcard_constraints:
+        name=one_of(MNIST_NAMES),
+    params:
+        mirror=config.get("mirror"),
+    log:
+        "results/logs/data/mnist_raw_{name}.log",
+    script:
+        "../scripts/fetch_mnist.py"
+
+
+rule fsdd_raw:
+    output:
+        directory("resources/raw/fsdd/recordings"),
+    params:
+        mirror=config.get("mirror"),
+    log:
+        "results/logs/data/fsdd_raw.log",
+    script:
+        "../scripts/fetch_fsdd.py"
+
+
+rule mnist_images:
+    input:
+        expand("resources/raw/mnist/{name}", name=MNIST_NAMES),
+    output:
+        directory("resources/images/{dataset}"),
+    wildcard_constraints:
+        dataset=one_of(datasets_from("mnist")),
+    params:
+        train_per_class=lambda wc: dataset_config(wc.dataset)["train_per_class"],
+        test_per_class=lambda wc: dataset_config(wc.dataset)["test_per_class"],
+        seed=config["data_seed"],
+    log:
+        "results/logs/data/images_{dataset}.log",
+    script:
+        "../scripts/mnist_images.py"
+
+
+rule fsdd_images:
+    input:
+        "resources/raw/fsdd/recordings",
+    output:
+        directory("resources/images/{dataset}"),
+    wildcard_constraints:
+        dataset=one_of(datasets_from("fsdd")),
+    params:
+        size=lambda wc: dataset_config(wc.dataset)["image_size"],
+        channels=lambda wc: dataset_config(wc.dataset)["channels"],
+        spectrogram=lambda wc: dataset_config(wc.dataset)["spectrogram"],
+        per_class=lambda wc: dataset_config(wc.dataset).get("recordings_per_class", "all"),
+        seed=config["data_seed"],
+    log:
+        "results/logs/data/images_{dataset}.log",
+    script:
+        "../scripts/fsdd_images.py"
+
+
+rule manifest:
+    input:
+        image_folder,
+    output:
+        "results/{dataset}/cache/manifest.parquet",
+    params:
+        classes=lambda wc: dataset_config(wc.dataset)["classes"],
+        size=lambda wc: dataset_config(wc.dataset)["image_size"],
+        channels=lambda wc: dataset_config(wc.dataset)["channels"],
+        split=lambda wc: dataset_config(wc.dataset)["split"],
+        seed=config["data_seed"],
+    log:
+        "results/logs/data/manifest_{dataset}.log",
+    script:
+        "../scripts/manifest.py"
+
+
+rule split_arrays:
+    input:
+        "results/{dataset}/cache/manifest.parquet",
+    output:
+        x="results/{dataset}/cache/{split}_x.npy",
+        y="results/{dataset}/cache/{split}_y.npy",
+    params:
+        channels=lambda wc: dataset_config(wc.dataset)["channels"],
+    log:
+        "results/logs/data/arrays_{dataset}_{split}.log",
+    script:
+        "../scripts/split_arrays.py"
+
+
+rule noisy_train:
+    input:
+        "results/{dataset}/cache/train_x.npy",
+    output:
+        "results/{dataset}/cache/train_noisy_x.npy",
+    params:
+        sigma=lambda wc: dataset_config(wc.dataset).get("noise_sigma", 0.02),
+        seed=config["data_seed"],
+    log:
+        "results/logs/data/noisy_{dataset}.log",
+    script:
+        "../scripts/noisy_train.py"

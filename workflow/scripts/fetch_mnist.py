@@ -1,0 +1,9 @@
+"""Fetch one MNIST IDX file (mirror or upstream), decompress it and verify its SHA-256."""
+
+from attnlab import raw
+from attnlab.logs import job_log
+
+with job_log(snakemake.log[0]) as log:  # noqa: F821
+    name = snakemake.wildcards.name  # noqa: F821
+    path = raw.fetch_mnist(name, snakemake.output[0], snakemake.params.mirror)  # noqa: F821
+    log.info("%s verified (sha256 %s)", path, raw.MNIST_FILES[name][0])
