@@ -103,10 +103,40 @@ def source_hash(*modules):
     return digest.hexdigest()[:16]
 
 
+def train_inputs(wildcards):
+    """The cache arrays a training job reads: its recipe picks noisy train and validation."""
+    recipe = recipe_of(wildcards.dataset, wildcards.variant)
+    names = ["train_x", "train_y", "test_x", "test_y"]
+    if recipe["noisy_train"]:
+        names[0] = "train_noisy_x"
+    if recipe["validation"] == "val":
+        names += ["val_x", "val_y"]
+    files = {name: cache_file(wildcards.dataset, f"{name}.npy") for name in names}
+    return {"manifest": cache_file(wildcards.dataset, "manifest.parquet"), **files}
+
+
+def train_mem_mb(wildcards, attempt):
+    """Memory for SLURM: the cache arrays plus TensorFlow's overhead, more on retries."""
+    cfg = dataset_config(wildcards.dataset)
+    height, width = cfg["image_size"]
+    return int(2000 + height * width * cfg["channels"] * 4 * 6000 / 1e6) * attempt
+
+
+def run_files(dataset, name):
+    """One file per (variant, seed) of a dataset, e.g. every metrics.json."""
+    return expand(
+        "results/{dataset}/{variant}/seed{seed}/{name}",
+        dataset=dataset,
+        variant=variants_of(dataset),
+        seed=SEEDS,
+        name=name,
+    )
+
+
 def all_targets():
     targets = []
     for dataset in DATASETS:
-        targets += dataset_cache(dataset)
+        targets += dataset_cache(dataset) + run_files(dataset, "metrics.json")
     return targets
 
 
@@ -117,3 +147,4 @@ wildcard_constraints:
     dataset=one_of(DATASETS),
     split="train|val|test",
     seed=one_of(SEEDS),
+    variant=one_of({v for dataset in DATASETS for v in variants_of(dataset)}),

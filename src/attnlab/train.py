@@ -1,0 +1,302 @@
+"""One training job: (dataset, variant, seed) -> model, history, metrics, predictions.
+
+Call `attnlab.runtime.configure()` before this module imports TensorFlow (the workflow
+script does). Jobs checkpoint every epoch into `{run_dir}/backup/` and resume from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from attnlab import cache
+
+log = logging.getLogger("attnlab.train")
+
+HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
+
+
+class NonFiniteLossError(RuntimeError):
+    """The training loss became NaN or inf."""
+
+
+@dataclass
+class Job:
+    """Everything that defines one training run; its JSON form fingerprints the checkpoint."""
+
+    dataset: str
+    variant: str
+    family: str
+    seed: int
+    recipe: dict
+    precision: str = "float32"
+    device: str = "cpu"
+    threads: int = 1
+    code_hash: str = ""
+    inputs: dict = field(default_factory=dict)
+
+    def label(self) -> str:
+        return f"{self.dataset}/{self.variant}/seed{self.seed}"
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self.__dict__, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Outputs:
+    model: Path
+    history: Path
+    metrics: Path
+    predictions: Path
+
+    @property
+    def run_dir(self) -> Path:
+        return self.model.parent
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.run_dir / "backup"
+
+
+def load_data(job: Job) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Train / validation / test arrays as the recipe asks (noisy train, validation source)."""
+    files, recipe = job.inputs, job.recipe
+    train_x = cache.load_array(files["train_noisy_x" if recipe["noisy_train"] else "train_x"])
+    data = {
+        "train": (train_x, cache.load_array(files["train_y"])),
+        "test": (cache.load_array(files["test_x"]), cache.load_array(files["test_y"])),
+    }
+    if recipe["validation"] == "test":
+        data["val"] = data["test"]
+    elif recipe["validation"] == "val":
+        data["val"] = (cache.load_array(files["val_x"]), cache.load_array(files["val_y"]))
+    else:
+        data["train"], data["val"] = carve_validation(
+            *data["train"], recipe["validation_fraction"], job.seed
+        )
+    return data
+
+
+def carve_validation(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
+    """Stratified validation split carved from the training arrays."""
+    rng = np.random.default_rng(seed)
+    val_index = []
+    for label in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == label))
+        val_index.append(members[: max(1, int(round(len(members) * fraction)))])
+    is_val = np.zeros(len(y), dtype=bool)
+    is_val[np.concatenate(val_index)] = True
+    return (x[~is_val], y[~is_val]), (x[is_val], y[is_val])
+
+
+def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None):
+    """Batched tf.data pipeline; shuffled with `seed` for training, in order otherwise."""
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices((x, y))
+    if seed is not None:
+        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def compile_model(job: Job, input_shape, num_classes: int):
+    import keras
+
+    from attnlab import models
+
+    keras.mixed_precision.set_global_policy(job.precision)
+    model = models.build(job.variant, input_shape, num_classes, family=job.family)
+    recipe = job.recipe
+    optimizer = keras.optimizers.Adam(
+        learning_rate=recipe["learning_rate"], clipnorm=recipe.get("clipnorm")
+    )
+    if job.precision == "mixed_float16":
+        # float16 gradients underflow without loss scaling (the study's inf loss).
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    model.compile(
+        optimizer=optimizer,
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=recipe.get("steps_per_execution", 1),
+    )
+    return model
+
+
+def epoch_log_callback(job: Job, history_path: Path):
+    """Appends one row per finished epoch (with its wall seconds) and stops on NaN/inf loss."""
+    import keras
+
+    class EpochLog(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.initial_epoch = getattr(self.model, "_initial_epoch", 0) or 0
+            rows = read_history(history_path)
+            # Drop epochs whose checkpoint was not saved before the job was killed.
+            write_history(rows[rows["epoch"] <= self.initial_epoch], history_path)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch, self.started = epoch, time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            loss = float((logs or {}).get("loss", 0.0))
+            if not np.isfinite(loss):
+                raise NonFiniteLossError(
+                    f"{job.label()}: training loss became {loss} in epoch {self.epoch + 1} "
+                    f"(batch {batch + 1}); recipe {job.recipe}, precision {job.precision}"
+                )
+
+        def on_epoch_end(self, epoch, logs=None):
+            row = {name: float(logs.get(name, np.nan)) for name in HISTORY_COLUMNS[1:5]}
+            row.update(epoch=epoch + 1, seconds=time.perf_counter() - self.started)
+            rows = pd.concat([read_history(history_path), pd.DataFrame([row])])
+            write_history(rows, history_path)
+            log.info("%s epoch %d: %s", job.label(), epoch + 1, row)
+
+    return EpochLog()
+
+
+def read_history(path: Path) -> pd.DataFrame:
+    if path.exists():
+        return pd.read_csv(path)
+    return pd.DataFrame(columns=HISTORY_COLUMNS)
+
+
+def write_history(rows: pd.DataFrame, path: Path) -> None:
+    partial = path.with_suffix(".part")
+    rows[HISTORY_COLUMNS].to_csv(partial, index=False)
+    partial.replace(path)
+
+
+def prepare_backup(job: Job, backup_dir: Path) -> bool:
+    """Keep a checkpoint only if it belongs to this exact job; return whether one exists."""
+    stamp = backup_dir / "job.json"
+    if backup_dir.exists():
+        same_job = stamp.exists() and json.loads(stamp.read_text())["fingerprint"] == (
+            job.fingerprint()
+        )
+        if same_job and (backup_dir / "training_metadata.json").exists():
+            return True
+        shutil.rmtree(backup_dir)
+    backup_dir.mkdir(parents=True)
+    stamp.write_text(json.dumps({"fingerprint": job.fingerprint(), "job": job.__dict__}))
+    return False
+
+
+def callbacks(job: Job, backup_dir: Path):
+    import keras
+
+    chosen = [
+        keras.callbacks.BackupAndRestore(
+            str(backup_dir), double_checkpoint=True, delete_checkpoint=False
+        ),
+        epoch_log_callback(job, backup_dir / "history.csv"),
+    ]
+    stopping = job.recipe.get("early_stopping")
+    if stopping:
+        chosen.append(keras.callbacks.EarlyStopping(**stopping))
+    return chosen
+
+
+def best_epoch(history: pd.DataFrame, recipe: dict) -> int:
+    monitor = (recipe.get("early_stopping") or {}).get("monitor", "val_loss")
+    values = history[monitor].to_numpy()
+    index = np.nanargmax(values) if monitor.endswith("accuracy") else np.nanargmin(values)
+    return int(history["epoch"].iloc[index])
+
+
+def evaluate_saved(model_path: Path, x: np.ndarray, y: np.ndarray, batch_size: int):
+    """Reload the saved model (as a user would) and score the test set."""
+    import keras
+
+    model = keras.saving.load_model(model_path, safe_mode=True)
+    probabilities = model.predict(x, batch_size=batch_size, verbose=0).astype(np.float32)
+    loss = keras.losses.sparse_categorical_crossentropy(y, probabilities)
+    predicted = probabilities.argmax(axis=1)
+    return probabilities, predicted, float(np.mean(loss)), float(np.mean(predicted == y))
+
+
+def predictions_table(test_items: np.ndarray, y, predicted, probabilities) -> pd.DataFrame:
+    table = pd.DataFrame({"item": test_items, "label": y, "pred": predicted})
+    for k in range(probabilities.shape[1]):
+        table[f"p{k}"] = probabilities[:, k]
+    return table
+
+
+def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
+    """Train (resuming from a checkpoint of the same job), save, reload, evaluate, record."""
+    import keras
+    import tensorflow as tf
+
+    from attnlab.runtime import device_name
+
+    gpu = device_name(job.device)
+    if job.device == "gpu" and gpu is None and not os.environ.get("ATTNLAB_ALLOW_NO_GPU"):
+        raise RuntimeError(f"{job.label()}: config device is gpu but TensorFlow sees no GPU")
+    keras.utils.set_random_seed(job.seed)
+    tf.config.experimental.enable_op_determinism()
+    data = load_data(job)
+    x_train, y_train = data["train"]
+    num_classes = int(max(y_train.max(), data["test"][1].max()) + 1)
+    model = compile_model(job, x_train.shape[1:], num_classes)
+    resumed = prepare_backup(job, outputs.backup_dir)
+    recipe = job.recipe
+    started = time.perf_counter()
+    try:
+        model.fit(
+            make_dataset(x_train, y_train, recipe["batch_size"], job.seed),
+            validation_data=make_dataset(*data["val"], recipe["batch_size"], None),
+            epochs=recipe["epochs"],
+            callbacks=callbacks(job, outputs.backup_dir),
+            verbose=2,
+        )
+    except NonFiniteLossError:
+        shutil.rmtree(outputs.backup_dir, ignore_errors=True)
+        raise
+    fit_seconds = time.perf_counter() - started
+    history = read_history(outputs.backup_dir / "history.csv")
+    earlier = history[history["epoch"] <= (getattr(model, "_initial_epoch", 0) or 0)]
+    model.save(outputs.model)
+    probabilities, predicted, test_loss, test_accuracy = evaluate_saved(
+        outputs.model, *data["test"], recipe["batch_size"]
+    )
+    predictions_table(test_items, data["test"][1], predicted, probabilities).to_parquet(
+        outputs.predictions, index=False
+    )
+    write_history(history, outputs.history)
+    metrics = {
+        "dataset": job.dataset,
+        "variant": job.variant,
+        "family": job.family,
+        "seed": job.seed,
+        "test_accuracy": test_accuracy,
+        "test_loss": test_loss,
+        "test_items": int(len(predicted)),
+        "train_seconds": fit_seconds + float(earlier["seconds"].sum()),
+        "epochs_run": int(len(history)),
+        "best_epoch": best_epoch(history, recipe),
+        "params": int(model.count_params()),
+        "threads": job.threads,
+        "device": job.device,
+        "gpu_name": gpu,
+        "precision": job.precision,
+        "resumed": resumed,
+        "resumed_from_epoch": int(len(earlier)) if resumed else None,
+        "tensorflow_version": tf.__version__,
+        "keras_version": keras.__version__,
+        "recipe": recipe,
+        "code_hash": job.code_hash,
+        "inputs": {name: str(path) for name, path in job.inputs.items()},
+    }
+    partial = outputs.metrics.with_suffix(".part")
+    partial.write_text(json.dumps(metrics, indent=2) + "\n")
+    partial.replace(outputs.metrics)
+    shutil.rmtree(outputs.backup_dir)
+    return metrics

@@ -1,0 +1,27 @@
+# One trained model per (dataset, variant, seed).
+
+
+rule train:
+    input:
+        unpack(train_inputs),
+    output:
+        model="results/{dataset}/{variant}/seed{seed}/model.keras",
+        history="results/{dataset}/{variant}/seed{seed}/history.csv",
+        metrics="results/{dataset}/{variant}/seed{seed}/metrics.json",
+        predictions="results/{dataset}/{variant}/seed{seed}/predictions.parquet",
+    params:
+        family=lambda wc: dataset_config(wc.dataset)["family"],
+        recipe=lambda wc: recipe_of(wc.dataset, wc.variant),
+        precision=config["precision"],
+        device=config["device"],
+        code_hash=source_hash("models", "layers", "train"),
+    threads: config["threads"]
+    resources:
+        gpu=1 if config["device"] == "gpu" else 0,
+        mem_mb=train_mem_mb,
+    log:
+        "results/logs/train/{dataset}/{variant}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/train/{dataset}/{variant}/seed{seed}.tsv"
+    script:
+        "../scripts/train.py"
