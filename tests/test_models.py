@@ -1,0 +1,248 @@
+"""The model zoo: registry, exact parameter counts, forward passes, precision, saving."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from attnlab import layers as blocks
+from attnlab import models
+
+# model.count_params() on the default input shapes (BatchNorm statistics included).
+EXPECTED_PARAMS = {
+    ("digits", "base"): 225_034,
+    ("digits", "spatial"): 225_067,
+    ("digits", "self_attention"): 291_530,
+    ("digits", "cbam"): 225_425,
+    ("digits", "se"): 225_326,
+    ("digits", "se_spatial"): 225_359,
+    ("digits", "cbam_original"): 225_428,
+    ("spectrogram", "lenet"): 1_628_726,
+    ("spectrogram", "cbam"): 1_629_113,
+    ("spectrogram", "hybrid"): 1_628_959,
+    ("spectrogram", "lenet_bn"): 1_628_814,
+    ("spectrogram", "se"): 1_628_915,
+    ("spectrogram", "cbam_original"): 1_629_119,
+}
+
+# Small inputs keep the tests fast (the digits' own 28x28 is small already).
+SMALL_SHAPES = {"digits": (28, 28, 1), "spectrogram": (32, 32, 3)}
+
+VARIANTS = [(family, variant) for family in models.families() for variant in models.names(family)]
+
+
+def variant_id(case):
+    return "/".join(case)
+
+
+def small_batch(family, size=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(size=(size, *SMALL_SHAPES[family])).astype("float32")
+
+
+def build_small(family, variant, num_classes=10):
+    return models.build(variant, SMALL_SHAPES[family], num_classes, family=family)
+
+
+@pytest.fixture
+def policy():
+    """Set a global dtype policy for one test, and always reset it to float32."""
+    yield keras.mixed_precision.set_global_policy
+    keras.mixed_precision.set_global_policy("float32")
+
+
+def test_registry_lists_every_variant():
+    assert models.families() == ["digits", "spectrogram"]
+    assert models.names("digits") == [
+        "base",
+        "spatial",
+        "self_attention",
+        "cbam",
+        "se",
+        "se_spatial",
+        "cbam_original",
+    ]
+    assert models.names("spectrogram") == [
+        "lenet",
+        "cbam",
+        "hybrid",
+        "lenet_bn",
+        "se",
+        "cbam_original",
+    ]
+    assert models.STUDY_VARIANTS["digits"] == ("base", "spatial", "self_attention", "cbam", "se")
+    assert models.STUDY_VARIANTS["spectrogram"] == ("lenet", "cbam", "hybrid")
+    assert models.default_input_shape("digits") == (28, 28, 1)
+    assert models.default_input_shape("spectrogram") == (128, 128, 3)
+
+
+def test_family_is_inferred_only_when_the_name_is_unique():
+    assert models.build("self_attention", (28, 28, 1)).name == "digits_self_attention"
+    assert models.build("hybrid", (32, 32, 3)).name == "spectrogram_hybrid"
+    with pytest.raises(ValueError, match="family"):
+        models.build("cbam", (28, 28, 1))
+    with pytest.raises(ValueError, match="Unknown"):
+        models.build("resnet", (28, 28, 1))
+    with pytest.raises(ValueError, match="Unknown"):
+        models.build("lenet", (28, 28, 1), family="digits")
+    with pytest.raises(ValueError, match="Unknown family"):
+        models.names("audio")
+
+
+def test_param_table_pins_exact_counts():
+    table = models.param_table()
+    assert list(table.columns) == ["family", "variant", "params", "reported", "study_variant"]
+    counts = {(row.family, row.variant): row.params for row in table.itertuples()}
+    assert counts == EXPECTED_PARAMS
+    study = table[table.study_variant]
+    assert set(zip(study.family, study.variant, strict=True)) == {
+        (family, variant) for family, names in models.STUDY_VARIANTS.items() for variant in names
+    }
+    assert (study.reported != "").all()
+    assert (table[~table.study_variant].reported == "").all()
+
+
+@pytest.mark.parametrize("case", VARIANTS, ids=variant_id)
+def test_forward_pass_gives_probabilities(case):
+    family, variant = case
+    model = build_small(family, variant)
+    probabilities = model(small_batch(family), training=False)
+    assert probabilities.shape == (3, 10)
+    assert probabilities.dtype == "float32"
+    np.testing.assert_allclose(np.sum(probabilities, axis=1), 1.0, rtol=1e-5)
+    assert model.get_layer("predictions").dtype_policy.name == "float32"
+
+
+@pytest.mark.parametrize("case", VARIANTS, ids=variant_id)
+def test_every_weight_gets_a_gradient(case):
+    family, variant = case
+    model = build_small(family, variant)
+    with tf.GradientTape() as tape:
+        probabilities = model(small_batch(family), training=True)
+        loss = keras.losses.sparse_categorical_crossentropy(np.arange(3), probabilities)
+    gradients = tape.gradient(loss, model.trainable_weights)
+    missing = [w.path for w, g in zip(model.trainable_weights, gradients, strict=True) if g is None]
+    assert not missing
+
+
+@pytest.mark.parametrize("shape", [(32, 32, 3), (64, 48, 3), (128, 128, 1)])
+def test_spectrogram_models_take_any_input_size(shape):
+    x = np.zeros((2, *shape), dtype="float32")
+    for variant in models.names("spectrogram"):
+        model = models.build(variant, shape, num_classes=5, family="spectrogram")
+        assert model(x).shape == (2, 5)
+
+
+@pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_forward_pass(policy, precision):
+    policy(precision)
+    for family, variant in VARIANTS:
+        model = build_small(family, variant)
+        assert model.get_layer("conv1").compute_dtype != "float32"
+        probabilities = np.asarray(model(small_batch(family), training=False))
+        assert probabilities.dtype == np.float32, (family, variant)
+        assert np.isfinite(probabilities).all(), (family, variant)
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-3)
+        full_size = models.build(variant, models.default_input_shape(family), family=family)
+        assert full_size.count_params() == EXPECTED_PARAMS[family, variant]
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        blocks.SpatialGate(),
+        blocks.PatchSelfAttention(num_heads=2, key_dim=8, residual=True),
+        blocks.SqueezeExcite(ratio=4),
+        blocks.CBAM(ratio=4, kernel_size=3),
+        blocks.CBAMOriginal(ratio=4, kernel_size=5),
+        blocks.ChannelAttention(ratio=2),
+    ],
+    ids=lambda block: type(block).__name__,
+)
+def test_blocks_keep_shape_and_round_trip_their_config(block):
+    x = np.random.default_rng(1).uniform(size=(2, 6, 6, 16)).astype("float32")
+    assert block(x).shape == x.shape
+    clone = type(block).from_config(block.get_config())
+    assert clone.get_config() == block.get_config()
+    assert keras.saving.get_registered_name(type(block)) == f"attnlab>{type(block).__name__}"
+
+
+def randomize_weights(model, seed):
+    """Move every weight (BatchNorm statistics too) away from its initial value."""
+    rng = np.random.default_rng(seed)
+    model.set_weights(
+        [w + rng.uniform(0.0, 0.1, size=w.shape).astype(w.dtype) for w in model.get_weights()]
+    )
+
+
+LOAD_AND_PREDICT = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import keras
+    import attnlab.layers  # registers the blocks; nothing else is imported
+
+    failures = []
+    for entry in json.loads(sys.argv[1]):
+        model = keras.saving.load_model(entry["model"], safe_mode=True)
+        expected = np.load(entry["expected"])
+        actual = np.asarray(model(np.load(entry["inputs"]), training=False))
+        if not np.array_equal(actual, expected):
+            failures.append((entry["model"], float(np.abs(actual - expected).max())))
+    print(json.dumps(failures))
+    """
+)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # from inside model.save
+def test_saved_models_reload_in_a_fresh_process(tmp_path):
+    entries = []
+    for index, (family, variant) in enumerate(VARIANTS):
+        model = build_small(family, variant)
+        randomize_weights(model, seed=index)
+        inputs = small_batch(family, size=2, seed=index)
+        stem = tmp_path / f"{family}_{variant}"
+        model.save(f"{stem}.keras")
+        np.save(f"{stem}_inputs.npy", inputs)
+        np.save(f"{stem}_expected.npy", np.asarray(model(inputs, training=False)))
+        entries.append(
+            {
+                "model": f"{stem}.keras",
+                "inputs": f"{stem}_inputs.npy",
+                "expected": f"{stem}_expected.npy",
+            }
+        )
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_AND_PREDICT, json.dumps(entries)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_importing_attnlab_does_not_import_tensorflow():
+    code = "import sys, attnlab, attnlab.cli; assert 'tensorflow' not in sys.modules, 'tf'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cli_writes_the_parameter_table(tmp_path, capsys):
+    from attnlab import cli
+
+    csv_path = tmp_path / "params.csv"
+    assert cli.main(["models", "--format", "csv", "--output", str(csv_path)]) == 0
+    lines = csv_path.read_text().splitlines()
+    assert lines[0] == "family,variant,params,reported,study_variant"
+    assert "digits,base,225034,~200k,True" in lines
+    assert len(lines) == 1 + len(EXPECTED_PARAMS)
+
+    assert cli.main(["models"]) == 0
+    markdown = capsys.readouterr().out
+    assert markdown.splitlines()[0].startswith("| family | variant | params")
+    assert "| spectrogram | hybrid | 1,628,959 | 1,629,144 | yes |" in markdown
