@@ -27,19 +27,10 @@ from attnlab.layers import (
     SpatialGate,
     SqueezeExcite,
 )
+from attnlab.variants import ADDED_VARIANTS, STUDY_VARIANTS
 
 DIGITS = "digits"
 SPECTROGRAM = "spectrogram"
-
-STUDY_VARIANTS = {
-    DIGITS: ("base", "spatial", "self_attention", "cbam", "se"),
-    SPECTROGRAM: ("lenet", "cbam", "hybrid"),
-}
-
-ADDED_VARIANTS = {
-    DIGITS: ("se_spatial", "cbam_original"),
-    SPECTROGRAM: ("lenet_bn", "se", "cbam_original"),
-}
 
 # What STUDY.md says the study reported (digits: relative to the base model).
 REPORTED_PARAMS = {

@@ -1,0 +1,208 @@
+"""Training jobs through Snakemake on tiny digits data: determinism, resume, NaN, rebuilds."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+MIRROR = REPO.parent / "shared" / "data"
+TIMING_KEYS = {"train_seconds"}
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not MIRROR.is_dir(), reason=f"offline data mirror {MIRROR} not found"),
+]
+
+
+def digits_overlay(**recipe) -> dict:
+    """Only Reduced MNIST, a few images per class, the given recipe changes."""
+    return {
+        "mirror": str(MIRROR),
+        "datasets": {
+            "reduced_mnist": {
+                "train_per_class": 6,
+                "test_per_class": 3,
+                "variants": ["base", "se"],
+                "recipe": {"epochs": 1, **recipe},
+            }
+        },
+    }
+
+
+def study_without_fsdd(workdir: Path, overlay: dict) -> dict:
+    """A full config file (not an overlay) so that the fsdd dataset is absent."""
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    del config["datasets"]["fsdd"]
+    merged = config["datasets"]["reduced_mnist"]
+    for key, value in overlay["datasets"]["reduced_mnist"].items():
+        merged[key] = {**merged[key], **value} if isinstance(value, dict) else value
+    config.update({key: value for key, value in overlay.items() if key != "datasets"})
+    return config
+
+
+def run_workflow(workdir: Path, overlay: dict, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    config_path = workdir / "config.yaml"
+    config_path.write_text(yaml.safe_dump(study_without_fsdd(workdir, overlay)))
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
+    command += [*args, "--directory", str(workdir), "--cores", "2"]
+    command += ["--configfile", str(config_path)]  # last: it takes several values
+    return subprocess.run(command, capture_output=True, text=True, **kwargs)
+
+
+def run_dir(workdir: Path, variant: str, seed: int = 4) -> Path:
+    return workdir / "results" / "reduced_mnist" / variant / f"seed{seed}"
+
+
+def read_metrics(workdir: Path, variant: str) -> dict:
+    return json.loads((run_dir(workdir, variant) / "metrics.json").read_text())
+
+
+def check(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def jobs_planned(result: subprocess.CompletedProcess) -> dict[str, int]:
+    """Parse the job-count table of a dry run."""
+    counts, lines = {}, (result.stdout + result.stderr).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("job "))
+    for line in lines[start + 2 :]:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("trained")
+    check(run_workflow(workdir, digits_overlay()))
+    return workdir
+
+
+def test_every_output_of_a_job_is_written(trained):
+    folder = run_dir(trained, "se")
+    for name in ("model.keras", "history.csv", "metrics.json", "predictions.parquet"):
+        assert (folder / name).stat().st_size > 0, name
+    metrics = read_metrics(trained, "se")
+    assert metrics["params"] == 225_326
+    assert metrics["epochs_run"] == 1 and metrics["resumed"] is False
+    assert 0.0 <= metrics["test_accuracy"] <= 1.0 and np.isfinite(metrics["test_loss"])
+    assert metrics["device"] == "cpu" and metrics["precision"] == "float32"
+    assert not (folder / "backup").exists()
+    benchmark = trained / "results" / "benchmarks" / "train" / "reduced_mnist" / "se" / "seed4.tsv"
+    assert benchmark.exists()
+    log = (
+        trained / "results" / "logs" / "train" / "reduced_mnist" / "se" / "seed4.log"
+    ).read_text()
+    assert "epoch 1" in log
+
+
+def test_same_job_twice_gives_identical_weights_and_metrics(trained, tmp_path):
+    import keras
+
+    first = read_metrics(trained, "base")
+    weights_before = keras.saving.load_model(run_dir(trained, "base") / "model.keras").get_weights()
+    check(
+        run_workflow(trained, digits_overlay(), "--forcerun", "train", "--allowed-rules", "train")
+    )
+    second = read_metrics(trained, "base")
+    weights_after = keras.saving.load_model(run_dir(trained, "base") / "model.keras").get_weights()
+    assert {k: v for k, v in first.items() if k not in TIMING_KEYS} == {
+        k: v for k, v in second.items() if k not in TIMING_KEYS
+    }
+    for before, after in zip(weights_before, weights_after, strict=True):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_one_target_trains_exactly_that_model(trained, tmp_path):
+    fresh = run_workflow(
+        tmp_path, digits_overlay(), "-n", "results/reduced_mnist/se/seed4/metrics.json"
+    )
+    assert jobs_planned(check(fresh))["train"] == 1
+
+
+def test_changing_one_variant_recipe_reruns_only_that_variant(trained):
+    overlay = digits_overlay()
+    overlay["datasets"]["reduced_mnist"]["variant_recipes"] = {"se": {"batch_size": 16}}
+    result = check(run_workflow(trained, overlay, "-n"))
+    assert jobs_planned(result).get("train") == 1
+    outputs = [line for line in result.stdout.splitlines() if line.strip().startswith("output:")]
+    assert any("reduced_mnist/se/seed4/metrics.json" in line for line in outputs)
+    assert not any("reduced_mnist/base/seed4" in line for line in outputs)
+
+
+def test_unchanged_study_is_a_no_op(trained):
+    result = check(run_workflow(trained, digits_overlay(), "-n"))
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_nan_loss_stops_the_job_with_a_clear_message(tmp_path):
+    result = run_workflow(
+        tmp_path,
+        digits_overlay(learning_rate=1e12),
+        "results/reduced_mnist/base/seed4/metrics.json",
+    )
+    assert result.returncode != 0
+    assert "Error in rule train" in result.stderr, result.stderr[-3000:]
+    log = (tmp_path / "results/logs/train/reduced_mnist/base/seed4.log").read_text()
+    assert "reduced_mnist/base/seed4: training loss became" in log
+    assert "in epoch 1" in log
+    assert not (run_dir(tmp_path, "base") / "metrics.json").exists()
+    assert not (run_dir(tmp_path, "base") / "model.keras").exists()
+
+
+def test_killed_job_resumes_from_its_last_epoch(tmp_path):
+    overlay = digits_overlay(epochs=12)
+    overlay["datasets"]["reduced_mnist"]["train_per_class"] = 60
+    target = "results/reduced_mnist/base/seed4/metrics.json"
+    check(
+        run_workflow(
+            tmp_path,
+            overlay,
+            "results/reduced_mnist/cache/train_x.npy",
+            "results/reduced_mnist/cache/test_x.npy",
+        )
+    )
+    log = tmp_path / "results/logs/train/reduced_mnist/base/seed4.log"
+    config_path = tmp_path / "config.yaml"
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), target]
+    command += ["--directory", str(tmp_path), "--cores", "2", "--configfile", str(config_path)]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if log.exists() and "epoch 2:" in log.read_text():
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "the job finished before it could be killed"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (run_dir(tmp_path, "base") / "metrics.json").exists()
+    check(run_workflow(tmp_path, overlay, "--unlock"))  # what a user does after a kill
+    check(run_workflow(tmp_path, overlay, "--rerun-incomplete", target))
+    metrics = read_metrics(tmp_path, "base")
+    assert metrics["resumed"] is True and metrics["resumed_from_epoch"] >= 2
+    assert metrics["epochs_run"] == 12
+    history = (run_dir(tmp_path, "base") / "history.csv").read_text().splitlines()
+    assert [int(line.split(",")[0]) for line in history[1:]] == list(range(1, 13))
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_precision_options_train_a_step(tmp_path, precision):
+    overlay = {**digits_overlay(), "precision": precision}
+    check(run_workflow(tmp_path, overlay, "results/reduced_mnist/base/seed4/metrics.json"))
+    metrics = read_metrics(tmp_path, "base")
+    assert metrics["precision"] == precision and np.isfinite(metrics["test_loss"])
