@@ -52,7 +52,9 @@ def write_reduced_mnist(
         images, labels = parts[split]
         chosen = sample_per_class(labels, per_class, seed + offset)
         for index in chosen:
-            write_png(images[index], out_dir / split / str(labels[index]) / f"{split}_{index:05d}.png")
+            write_png(
+                images[index], out_dir / split / str(labels[index]) / f"{split}_{index:05d}.png"
+            )
         counts[split] = len(chosen)
     return counts
 

@@ -5,9 +5,9 @@ from pathlib import Path
 from attnlab import raw
 from attnlab.logs import job_log
 
-with job_log(snakemake.log[0]) as log:  # noqa: F821
-    out_dir = Path(snakemake.output[0])  # noqa: F821
-    tarball = raw.fetch_fsdd(out_dir.parent / raw.FSDD_TARBALL, snakemake.params.mirror)  # noqa: F821
+with job_log(snakemake.log[0]) as log:
+    out_dir = Path(snakemake.output[0])
+    tarball = raw.fetch_fsdd(out_dir.parent / raw.FSDD_TARBALL, snakemake.params.mirror)
     raw.extract_recordings(tarball, out_dir)
     tarball.unlink()
     recordings = raw.check_recordings(out_dir)

@@ -3,7 +3,7 @@
 from attnlab import raw
 from attnlab.logs import job_log
 
-with job_log(snakemake.log[0]) as log:  # noqa: F821
-    name = snakemake.wildcards.name  # noqa: F821
-    path = raw.fetch_mnist(name, snakemake.output[0], snakemake.params.mirror)  # noqa: F821
+with job_log(snakemake.log[0]) as log:
+    name = snakemake.wildcards.name
+    path = raw.fetch_mnist(name, snakemake.output[0], snakemake.params.mirror)
     log.info("%s verified (sha256 %s)", path, raw.MNIST_FILES[name][0])

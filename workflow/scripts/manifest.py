@@ -3,15 +3,15 @@
 from attnlab import cache
 from attnlab.logs import job_log
 
-with job_log(snakemake.log[0]) as log:  # noqa: F821
-    params = snakemake.params  # noqa: F821
+with job_log(snakemake.log[0]) as log:
+    params = snakemake.params
     manifest = cache.build_manifest(
-        snakemake.input[0],  # noqa: F821
+        snakemake.input[0],
         params.classes,
         tuple(params.size),
         params.channels,
         params.split,
         params.seed,
     )
-    manifest.to_parquet(snakemake.output[0], index=False)  # noqa: F821
+    manifest.to_parquet(snakemake.output[0], index=False)
     log.info("manifest: %s", manifest.groupby("split").size().to_dict())

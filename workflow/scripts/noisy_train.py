@@ -5,8 +5,8 @@ import numpy as np
 from attnlab import cache
 from attnlab.logs import job_log
 
-with job_log(snakemake.log[0]) as log:  # noqa: F821
-    params = snakemake.params  # noqa: F821
-    x = cache.load_array(snakemake.input[0])  # noqa: F821
-    np.save(snakemake.output[0], cache.add_noise(x, params.sigma, params.seed), allow_pickle=False)  # noqa: F821
-    log.info("noisy training cache (sigma %s) -> %s", params.sigma, snakemake.output[0])  # noqa: F821
+with job_log(snakemake.log[0]) as log:
+    params = snakemake.params
+    x = cache.load_array(snakemake.input[0])
+    np.save(snakemake.output[0], cache.add_noise(x, params.sigma, params.seed), allow_pickle=False)
+    log.info("noisy training cache (sigma %s) -> %s", params.sigma, snakemake.output[0])

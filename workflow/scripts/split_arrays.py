@@ -5,9 +5,9 @@ import pandas as pd
 from attnlab import cache
 from attnlab.logs import job_log
 
-with job_log(snakemake.log[0]) as log:  # noqa: F821
-    manifest = pd.read_parquet(snakemake.input[0])  # noqa: F821
-    split = snakemake.wildcards.split  # noqa: F821
-    out = snakemake.output  # noqa: F821
-    count = cache.write_split(manifest, split, snakemake.params.channels, out.x, out.y)  # noqa: F821
+with job_log(snakemake.log[0]) as log:
+    manifest = pd.read_parquet(snakemake.input[0])
+    split = snakemake.wildcards.split
+    out = snakemake.output
+    count = cache.write_split(manifest, split, snakemake.params.channels, out.x, out.y)
     log.info("%s: %d images -> %s", split, count, out.x)
