@@ -66,7 +66,9 @@ def check_config():
                 f"has no val split (split method {cfg['split']['method']!r})"
             )
         if cfg["source"] == "folder" and not Path(cfg["path"]).is_dir():
-            raise ValueError(f"config datasets.{dataset}.path: {cfg['path']} is not a folder")
+            raise ValueError(
+                f"config datasets.{dataset}.path: {cfg['path']} is not a folder"
+            )
 
 
 def recipe_of(dataset, variant):
@@ -90,7 +92,10 @@ def dataset_cache(dataset):
     """The manifest and every split's arrays of one dataset."""
     files = [cache_file(dataset, "manifest.parquet")]
     for split in splits_of(dataset):
-        files += [cache_file(dataset, f"{split}_x.npy"), cache_file(dataset, f"{split}_y.npy")]
+        files += [
+            cache_file(dataset, f"{split}_x.npy"),
+            cache_file(dataset, f"{split}_y.npy"),
+        ]
     return files
 
 

@@ -4,12 +4,14 @@
 rule mnist_raw:
     output:
         "resources/raw/mnist/{name}",
-    wildcard_constraints:
-        name=one_of(MNIST_NAMES),
-    params:
-        mirror=config.get("mirror"),
     log:
         "results/logs/data/mnist_raw_{name}.log",
+    wildcard_constraints:
+        name=one_of(MNIST_NAMES),
+    conda:
+        "../envs/attnlab.yaml"
+    params:
+        mirror=config.get("mirror"),
     script:
         "../scripts/fetch_mnist.py"
 
@@ -17,10 +19,12 @@ rule mnist_raw:
 rule fsdd_raw:
     output:
         directory("resources/raw/fsdd/recordings"),
-    params:
-        mirror=config.get("mirror"),
     log:
         "results/logs/data/fsdd_raw.log",
+    conda:
+        "../envs/attnlab.yaml"
+    params:
+        mirror=config.get("mirror"),
     script:
         "../scripts/fetch_fsdd.py"
 
@@ -30,14 +34,16 @@ rule mnist_images:
         expand("resources/raw/mnist/{name}", name=MNIST_NAMES),
     output:
         directory("resources/images/{dataset}"),
+    log:
+        "results/logs/data/images_{dataset}.log",
     wildcard_constraints:
         dataset=one_of(datasets_from("mnist")),
+    conda:
+        "../envs/attnlab.yaml"
     params:
         train_per_class=lambda wc: dataset_config(wc.dataset)["train_per_class"],
         test_per_class=lambda wc: dataset_config(wc.dataset)["test_per_class"],
         seed=config["data_seed"],
-    log:
-        "results/logs/data/images_{dataset}.log",
     script:
         "../scripts/mnist_images.py"
 
@@ -47,16 +53,20 @@ rule fsdd_images:
         "resources/raw/fsdd/recordings",
     output:
         directory("resources/images/{dataset}"),
+    log:
+        "results/logs/data/images_{dataset}.log",
     wildcard_constraints:
         dataset=one_of(datasets_from("fsdd")),
+    conda:
+        "../envs/attnlab.yaml"
     params:
         size=lambda wc: dataset_config(wc.dataset)["image_size"],
         channels=lambda wc: dataset_config(wc.dataset)["channels"],
         spectrogram=lambda wc: dataset_config(wc.dataset)["spectrogram"],
-        per_class=lambda wc: dataset_config(wc.dataset).get("recordings_per_class", "all"),
+        per_class=lambda wc: dataset_config(wc.dataset).get(
+            "recordings_per_class", "all"
+        ),
         seed=config["data_seed"],
-    log:
-        "results/logs/data/images_{dataset}.log",
     script:
         "../scripts/fsdd_images.py"
 
@@ -66,14 +76,16 @@ rule manifest:
         image_folder,
     output:
         "results/{dataset}/cache/manifest.parquet",
+    log:
+        "results/logs/data/manifest_{dataset}.log",
+    conda:
+        "../envs/attnlab.yaml"
     params:
         classes=lambda wc: dataset_config(wc.dataset)["classes"],
         size=lambda wc: dataset_config(wc.dataset)["image_size"],
         channels=lambda wc: dataset_config(wc.dataset)["channels"],
         split=lambda wc: dataset_config(wc.dataset)["split"],
         seed=config["data_seed"],
-    log:
-        "results/logs/data/manifest_{dataset}.log",
     script:
         "../scripts/manifest.py"
 
@@ -84,10 +96,12 @@ rule split_arrays:
     output:
         x="results/{dataset}/cache/{split}_x.npy",
         y="results/{dataset}/cache/{split}_y.npy",
-    params:
-        channels=lambda wc: dataset_config(wc.dataset)["channels"],
     log:
         "results/logs/data/arrays_{dataset}_{split}.log",
+    conda:
+        "../envs/attnlab.yaml"
+    params:
+        channels=lambda wc: dataset_config(wc.dataset)["channels"],
     script:
         "../scripts/split_arrays.py"
 
@@ -97,10 +111,12 @@ rule noisy_train:
         "results/{dataset}/cache/train_x.npy",
     output:
         "results/{dataset}/cache/train_noisy_x.npy",
+    log:
+        "results/logs/data/noisy_{dataset}.log",
+    conda:
+        "../envs/attnlab.yaml"
     params:
         sigma=lambda wc: dataset_config(wc.dataset).get("noise_sigma", 0.02),
         seed=config["data_seed"],
-    log:
-        "results/logs/data/noisy_{dataset}.log",
     script:
         "../scripts/noisy_train.py"

@@ -9,19 +9,21 @@ rule train:
         history="results/{dataset}/{variant}/seed{seed}/history.csv",
         metrics="results/{dataset}/{variant}/seed{seed}/metrics.json",
         predictions="results/{dataset}/{variant}/seed{seed}/predictions.parquet",
+    log:
+        "results/logs/train/{dataset}/{variant}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/train/{dataset}/{variant}/seed{seed}.tsv"
+    conda:
+        "../envs/attnlab.yaml"
+    threads: config["threads"]
+    resources:
+        gpu=1 if config["device"] == "gpu" else 0,
+        mem_mb=train_mem_mb,
     params:
         family=lambda wc: dataset_config(wc.dataset)["family"],
         recipe=lambda wc: recipe_of(wc.dataset, wc.variant),
         precision=config["precision"],
         device=config["device"],
         code_hash=source_hash("models", "layers", "train"),
-    threads: config["threads"]
-    resources:
-        gpu=1 if config["device"] == "gpu" else 0,
-        mem_mb=train_mem_mb,
-    log:
-        "results/logs/train/{dataset}/{variant}/seed{seed}.log",
-    benchmark:
-        "results/benchmarks/train/{dataset}/{variant}/seed{seed}.tsv"
     script:
         "../scripts/train.py"
