@@ -1,0 +1,345 @@
+"""The study's figures with matplotlib (Agg): every function returns a Figure.
+
+Result figures take the tidy frames of `attnlab.tables` (histories,
+predictions, runs) and draw one panel per variant (or per dataset). Attention
+figures take numpy arrays, so they are testable without a model:
+
+- images (N, H, W, C) in [0, 1] (C = 1 grayscale or 3 RGB);
+- maps as `attnlab.attention.maps` returns them, keyed "<layer>/<kind>":
+  spatial (N, h, w), self-attention scores (N, heads, T, T), channel (N, C);
+- Grad-CAM (N, H, W) per variant, from `attnlab.attention.grad_cam`.
+
+`save_figure(fig, path)` writes a PNG and closes the figure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+METRIC_LABELS = {
+    "accuracy": "accuracy (fraction correct)",
+    "loss": "loss (cross-entropy, nats)",
+}
+MAP_CMAP = "jet"
+
+
+# ------------------------------------------------------------------- helpers
+def save_figure(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
+    """Write `fig` as PNG to `path` (folders created) and close it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return path
+
+
+def message_figure(message: str, title: str = "") -> Figure:
+    """A small figure holding a message (e.g. "no attention maps for these variants")."""
+    fig, ax = plt.subplots(figsize=(6, 2))
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
+    ax.set_axis_off()
+    ax.set_title(title)
+    return fig
+
+
+def _panels(n: int, ncols: int = 3, size=(4.2, 3.3), **kwargs):
+    ncols = max(1, min(n, ncols))
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False, **kwargs
+    )
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
+
+
+def _n_seeds(frame: pd.DataFrame) -> int:
+    return frame["seed"].nunique() if "seed" in frame else 1
+
+
+# -------------------------------------------------------------------- curves
+def _band(ax, per_epoch: pd.DataFrame, column: str, label: str, color: str) -> None:
+    g = per_epoch.groupby("epoch")[column].agg(["mean", "std"])
+    ax.plot(g.index, g["mean"], marker="o", markersize=3, color=color, label=label)
+    if g["std"].notna().any():
+        ax.fill_between(g.index, g["mean"] - g["std"], g["mean"] + g["std"], color=color, alpha=0.2)
+
+
+def curves_figure(histories: pd.DataFrame, metric: str = "accuracy", title: str = "") -> Figure:
+    """Train and validation `metric` per epoch, one panel per variant.
+
+    Lines are the mean across seeds, bands ±1 standard deviation (seeds that
+    stopped early count only for the epochs they ran).
+    """
+    variants = list(dict.fromkeys(histories["variant"]))
+    fig, axes = _panels(len(variants), sharey=True)
+    for ax, variant in zip(axes, variants, strict=True):
+        h = histories[histories["variant"] == variant]
+        _band(ax, h, metric, "train", "C0")
+        _band(ax, h, f"val_{metric}", "validation", "C1")
+        ax.set_title(f"{variant} (n={_n_seeds(h)} seeds)")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    axes[0].legend(title="mean ± 1 sd over seeds", fontsize="small")
+    fig.suptitle(title or f"{metric} per epoch")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- confusion
+def confusion_counts(predictions: pd.DataFrame, n_classes: int | None = None) -> np.ndarray:
+    """Counts[true, predicted] over every row of `predictions` (pooled seeds)."""
+    labels = predictions["label"].to_numpy(int)
+    preds = predictions["pred"].to_numpy(int)
+    k = n_classes or int(max(labels.max(), preds.max())) + 1
+    counts = np.zeros((k, k), dtype=int)
+    np.add.at(counts, (labels, preds), 1)
+    return counts
+
+
+def _confusion_panel(ax, counts: np.ndarray, classes: Sequence[str], title: str):
+    image = ax.imshow(counts, cmap="Blues")
+    ticks = np.arange(len(classes))
+    ax.set(xticks=ticks, yticks=ticks, xticklabels=classes, yticklabels=classes)
+    ax.set(xlabel="predicted class", ylabel="true class", title=title)
+    threshold = counts.max() / 2
+    for (i, j), value in np.ndenumerate(counts):
+        if value:
+            color = "white" if value > threshold else "black"
+            ax.text(j, i, value, ha="center", va="center", fontsize=7, color=color)
+    return image
+
+
+def confusion_figure(
+    predictions: pd.DataFrame, classes: Sequence[str] | None = None, title: str = ""
+) -> Figure:
+    """Confusion matrix per variant, counts pooled over seeds."""
+    k = len(classes) if classes else None
+    counts = {v: confusion_counts(p, k) for v, p in predictions.groupby("variant", sort=False)}
+    k = max(c.shape[0] for c in counts.values())
+    classes = list(classes) if classes else [str(i) for i in range(k)]
+    fig, axes = _panels(len(counts), size=(4.6, 4.2))
+    for ax, (variant, c) in zip(axes, counts.items(), strict=True):
+        seeds = _n_seeds(predictions[predictions["variant"] == variant])
+        accuracy = np.trace(c) / c.sum()
+        image = _confusion_panel(ax, c, classes, f"{variant}: acc {accuracy:.4f}, {seeds} seeds")
+        fig.colorbar(image, ax=ax, fraction=0.046, label="test items (count)")
+    fig.suptitle(title or "Confusion matrices (pooled over seeds)")
+    fig.tight_layout()
+    return fig
+
+
+# -------------------------------------------------------------- cost-benefit
+def cost_benefit_figure(runs: pd.DataFrame, baselines: Mapping[str, str] | None = None) -> Figure:
+    """Test accuracy vs training time per variant, one panel per dataset.
+
+    Points are means across seeds, error bars ±1 standard deviation; the
+    baseline is drawn as a square.
+    """
+    datasets = list(dict.fromkeys(runs["dataset"]))
+    fig, axes = _panels(len(datasets), ncols=2, size=(6.0, 4.5))
+    for ax, dataset in zip(axes, datasets, strict=True):
+        of = runs[runs["dataset"] == dataset]
+        summary = of.groupby("variant")[["train_seconds", "test_accuracy"]].agg(["mean", "std"])
+        baseline = (baselines or {}).get(dataset)
+        for i, (variant, row) in enumerate(summary.iterrows()):
+            ax.errorbar(
+                row[("train_seconds", "mean")],
+                row[("test_accuracy", "mean")],
+                xerr=np.nan_to_num(row[("train_seconds", "std")]),
+                yerr=np.nan_to_num(row[("test_accuracy", "std")]),
+                fmt="s" if variant == baseline else "o",
+                color=f"C{i % 10}",
+                capsize=3,
+                label=variant + (" (baseline)" if variant == baseline else ""),
+            )
+        ax.set(xlabel="training time (s, wall time of fit)", ylabel="test accuracy (fraction)")
+        ax.set_title(f"{dataset}: accuracy vs cost (n={_n_seeds(of)} seeds, ±1 sd)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------- attention maps
+def example_indices(n_items: int, examples: int, seed: int) -> np.ndarray:
+    """A fixed, seeded choice of test rows (sorted), the same for every variant."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_items, size=min(examples, n_items), replace=False))
+
+
+def _image(ax, image: np.ndarray) -> None:
+    image = np.clip(np.asarray(image, dtype=float), 0, 1)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
+    else:
+        ax.imshow(image)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _overlay(ax, image, amap, norm: tuple[float, float], interpolation: str):
+    """`amap` stretched over the whole image (any resolution), semi-transparent."""
+    _image(ax, image)
+    h, w = image.shape[:2]
+    return ax.imshow(
+        amap,
+        extent=(-0.5, w - 0.5, h - 0.5, -0.5),
+        cmap=MAP_CMAP,
+        alpha=0.5,
+        vmin=norm[0],
+        vmax=norm[1],
+        interpolation=interpolation,
+    )
+
+
+def _row_label(ax, i: int, labels) -> None:
+    text = f"example {i}" if labels is None else f"label {labels[i]}"
+    ax.set_ylabel(text)
+
+
+def _column_colorbar(fig, ax, mappable) -> None:
+    """A thin colour bar under `ax` that takes no space from the grid."""
+    cax = ax.inset_axes([0.05, -0.16, 0.9, 0.07])
+    bar = fig.colorbar(mappable, cax=cax, orientation="horizontal")
+    bar.ax.tick_params(labelsize="x-small")
+    bar.ax.xaxis.set_major_locator(MaxNLocator(3))
+
+
+def overlay_figure(
+    images: np.ndarray,
+    maps: Mapping[str, np.ndarray],
+    labels: Sequence | None = None,
+    title: str = "",
+    value_label: str = "map value",
+    interpolation: str = "bilinear",
+    vrange: tuple[float, float] | None = None,
+) -> Figure:
+    """Rows of examples: the input, then each (N, h, w) map overlaid on it.
+
+    Colours span `vrange` in every column (e.g. (0, 1) for gates and Grad-CAM,
+    comparable across columns), or each column's own min-max when None; the
+    bar under each column shows its scale, `value_label` what it measures.
+    """
+    n, names = len(images), list(maps)
+    fig, axes = plt.subplots(
+        n, 1 + len(names), figsize=(2.1 * (1 + len(names)), 2.2 * n + 0.8), squeeze=False
+    )
+    for i in range(n):
+        _image(axes[i, 0], images[i])
+        _row_label(axes[i, 0], i, labels)
+    axes[0, 0].set_title("input")
+    for j, name in enumerate(names, start=1):
+        values = np.asarray(maps[name], dtype=float)
+        norm = vrange or (float(values.min()), float(values.max()))
+        for i in range(n):
+            mappable = _overlay(axes[i, j], images[i], values[i], norm, interpolation)
+        axes[0, j].set_title(name, fontsize="small")
+        _column_colorbar(fig, axes[-1, j], mappable)
+    fig.suptitle(title or "Attention maps")
+    scale = "same scale in every column" if vrange else "own scale per column"
+    fig.supxlabel(f"colour: {value_label} ({scale})", fontsize="small")
+    fig.subplots_adjust(hspace=0.3)
+    return fig
+
+
+def spatial_maps_figure(images, maps, labels=None, title="") -> Figure:
+    """Spatial attention maps (N, h, w), sigmoid gates in [0, 1], over the inputs."""
+    title = title or "Spatial attention maps"
+    return overlay_figure(images, maps, labels, title, "gate value", vrange=(0.0, 1.0))
+
+
+def gradcam_figure(images, cams, labels=None, title="") -> Figure:
+    """Grad-CAM heat maps (N, H, W) per variant, over the same inputs."""
+    title = title or "Grad-CAM (predicted class)"
+    return overlay_figure(images, cams, labels, title, "relevance", vrange=(0.0, 1.0))
+
+
+def patch_focus(scores: np.ndarray) -> np.ndarray:
+    """Attention each patch receives, averaged over heads and queries: (N, g, g)."""
+    scores = np.asarray(scores, dtype=float)
+    tokens = scores.shape[-1]
+    side = math.isqrt(tokens)
+    if side * side != tokens:
+        raise ValueError(f"self-attention over {tokens} tokens is not a square grid")
+    return scores.mean(axis=(1, 2)).reshape(-1, side, side)
+
+
+def self_attention_figure(images, scores: Mapping[str, np.ndarray], labels=None, title=""):
+    """Self-attention focus over the patch grid (5x5 on digits) on the inputs.
+
+    For each scores array (N, heads, T, T): the mean over heads, then one
+    column per head; a patch's value is the attention it receives, averaged
+    over the queries (rows of the scores sum to 1, so the values of one map
+    average 1/T).
+    """
+    columns = {}
+    for name, s in scores.items():
+        s = np.asarray(s, dtype=float)
+        columns[f"{name}\nmean of {s.shape[1]} heads"] = patch_focus(s)
+        for head in range(s.shape[1]):
+            columns[f"head {head}"] = patch_focus(s[:, head : head + 1])
+    return overlay_figure(
+        images,
+        columns,
+        labels,
+        title or "Self-attention focus over patches",
+        "attention a patch receives (fraction of 1)",
+        interpolation="nearest",
+    )
+
+
+def channel_weights_figure(weights: Mapping[str, np.ndarray], title: str = "") -> Figure:
+    """Channel attention weights (N, C): mean over examples ±1 sd, one panel per block."""
+    fig, axes = _panels(len(weights), ncols=2, size=(6.0, 3.2))
+    for ax, (name, w) in zip(axes, weights.items(), strict=True):
+        w = np.asarray(w, dtype=float)
+        ax.bar(np.arange(w.shape[1]), w.mean(axis=0), yerr=w.std(axis=0), color="C2", ecolor="gray")
+        ax.set(xlabel="channel index", ylabel="weight (unitless)")
+        ax.set_title(f"{name} (mean ± 1 sd over {len(w)} images)", fontsize="small")
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle(title or "Channel attention weights")
+    fig.tight_layout()
+    return fig
+
+
+def map_kind(name: str, array: np.ndarray) -> str:
+    """ "spatial", "self_attention" or "channel", from the key's kind or the shape."""
+    kind = name.rsplit("/", 1)[-1]
+    by_kind = {"spatial": "spatial", "scores": "self_attention", "channel": "channel"}
+    if kind in by_kind:
+        return by_kind[kind]
+    by_ndim = {3: "spatial", 4: "self_attention", 2: "channel"}
+    if array.ndim not in by_ndim:
+        raise ValueError(f"cannot tell the kind of map {name!r} with shape {array.shape}")
+    return by_ndim[array.ndim]
+
+
+def attention_figures(images, maps: Mapping[str, np.ndarray], labels=None, title: str = ""):
+    """One figure per kind of map present: {"spatial", "self_attention", "channel"}."""
+    grouped: dict[str, dict] = {}
+    for name, array in maps.items():
+        grouped.setdefault(map_kind(name, np.asarray(array)), {})[name] = array
+    prefix = f"{title}: " if title else ""
+    makers = {
+        "spatial": lambda m: spatial_maps_figure(images, m, labels, f"{prefix}spatial attention"),
+        "self_attention": lambda m: self_attention_figure(
+            images, m, labels, f"{prefix}self-attention focus over patches"
+        ),
+        "channel": lambda m: channel_weights_figure(m, f"{prefix}channel attention weights"),
+    }
+    return {kind: makers[kind](group) for kind, group in grouped.items()}

@@ -1,0 +1,361 @@
+"""The study's tables from the training outputs: load runs, tabulate, write.
+
+A run directory is `results/{dataset}/{variant}/seed{seed}/` holding
+`metrics.json`, `history.csv` and `predictions.parquet`. `load_runs`,
+`load_histories` and `load_predictions` turn a list of them into tidy frames;
+`study_table`, `cross_domain_table` and `attnlab.stats` turn those into the
+tables; `write_table` and `summary_markdown` write them.
+
+Accuracies are fractions (as the study reported them), gains are percentage
+points, times are wall seconds of `fit`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from attnlab import stats
+
+# The study's own reported numbers (docs/STUDY.md), keyed by model family:
+# one run each, digits on CPU, spectrograms on one GPU. They are the study's
+# numbers, not ours; the tables show them next to ours for comparison.
+STUDY_REPORTED = {
+    "digits": {
+        "base": {"accuracy": 0.9810, "time_s": 41.41, "time_diff_s": 0.0},
+        "spatial": {"accuracy": 0.9790, "time_s": 48.30, "time_diff_s": 6.90},
+        "self_attention": {"accuracy": 0.9820, "time_s": 80.55, "time_diff_s": 39.14},
+        "cbam": {"accuracy": 0.9830, "time_s": 63.40, "time_diff_s": 21.99},
+        "se": {"accuracy": 0.9855, "time_s": 44.61, "time_diff_s": 3.20},
+    },
+    "spectrogram": {
+        # The study gave no "vs base" column here: differences of its times.
+        "lenet": {"accuracy": 0.9727, "time_s": 126.41, "time_diff_s": 0.0},
+        "cbam": {"accuracy": 0.9922, "time_s": 310.01, "time_diff_s": 183.60},
+        "hybrid": {"accuracy": 0.9844, "time_s": 137.72, "time_diff_s": 11.31},
+    },
+}
+# The study's cross-domain table: gain over the baseline (points), extra time (%).
+STUDY_CROSS_DOMAIN = {
+    "digits": {"se": {"gain_pts": 0.45, "time_pct": 7.7}},
+    "spectrogram": {
+        "cbam": {"gain_pts": 1.95, "time_pct": 145.0},
+        "hybrid": {"gain_pts": 1.17, "time_pct": 9.0},
+    },
+}
+# Variants without an attention block (never "the best attention variant").
+NON_ATTENTION = frozenset({"base", "lenet", "lenet_bn"})
+
+
+# ------------------------------------------------------------------- loading
+def run_identity(run_dir: str | Path) -> dict:
+    """dataset, variant and seed of `results/{dataset}/{variant}/seed{seed}`."""
+    path = Path(run_dir)
+    seed = path.name.removeprefix("seed")
+    return {"dataset": path.parent.parent.name, "variant": path.parent.name, "seed": int(seed)}
+
+
+def _read_metrics(run_dir: Path) -> dict:
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics["recipe"] = json.dumps(metrics.get("recipe", {}), sort_keys=True)
+    predictions = run_dir / "predictions.parquet"
+    metrics["n_test"] = pq.read_metadata(predictions).num_rows if predictions.exists() else pd.NA
+    return metrics | {"run_dir": str(run_dir)}
+
+
+def load_runs(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
+    """One row per run: every `metrics.json` key, `n_test` and `run_dir`."""
+    frame = pd.DataFrame([_read_metrics(Path(d)) for d in run_dirs])
+    if frame.empty:
+        raise ValueError("load_runs: no run directories given")
+    return frame.sort_values(["dataset", "variant", "seed"], ignore_index=True)
+
+
+def _load_each(run_dirs: Iterable[str | Path], read) -> pd.DataFrame:
+    frames = [read(Path(d)).assign(**run_identity(d)) for d in run_dirs]
+    frame = pd.concat(frames, ignore_index=True)
+    front = ["dataset", "variant", "seed"]
+    return frame[front + [c for c in frame.columns if c not in front]]
+
+
+def load_histories(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
+    """Every run's `history.csv` with dataset, variant and seed columns."""
+    return _load_each(run_dirs, lambda d: pd.read_csv(d / "history.csv"))
+
+
+def load_predictions(run_dirs: Iterable[str | Path], probabilities: bool = False) -> pd.DataFrame:
+    """Every run's `predictions.parquet` (item, label, pred; p0.. if asked)."""
+
+    def read(d: Path) -> pd.DataFrame:
+        columns = None if probabilities else ["item", "label", "pred"]
+        return pd.read_parquet(d / "predictions.parquet", columns=columns)
+
+    return _load_each(run_dirs, read)
+
+
+# -------------------------------------------------------------------- tables
+def _study(family: str, variant: str, key: str) -> float:
+    return STUDY_REPORTED.get(family, {}).get(variant, {}).get(key, math.nan)
+
+
+def _time_diff(runs: pd.DataFrame, dataset: str, variant: str, baseline: str) -> pd.Series:
+    pairs = stats.paired_runs(runs, dataset, variant, baseline)
+    return pairs["train_seconds_a"] - pairs["train_seconds_b"]
+
+
+def _study_row(runs: pd.DataFrame, dataset: str, variant: str, baseline: str) -> dict:
+    of = runs[(runs["dataset"] == dataset) & (runs["variant"] == variant)]
+    family = of["family"].iloc[0]
+    n_test = of["n_test"].dropna()
+    low, high, method = stats.accuracy_ci(
+        of["test_accuracy"], n_test.iloc[0] if len(n_test) else None
+    )
+    diff = _time_diff(runs, dataset, variant, baseline)
+    return {
+        "variant": variant,
+        "n_seeds": len(of),
+        "accuracy_mean": of["test_accuracy"].mean(),
+        "accuracy_std": of["test_accuracy"].std(),
+        "accuracy_ci_low": low,
+        "accuracy_ci_high": high,
+        "ci_method": method,
+        "study_accuracy": _study(family, variant, "accuracy"),
+        "time_mean_s": of["train_seconds"].mean(),
+        "time_std_s": of["train_seconds"].std(),
+        "study_time_s": _study(family, variant, "time_s"),
+        "time_diff_s": diff.mean(),
+        "time_diff_std_s": diff.std(),
+        "study_time_diff_s": _study(family, variant, "time_diff_s"),
+        "params": of["params"].iloc[0] if "params" in of else pd.NA,
+    }
+
+
+def study_table(runs: pd.DataFrame, dataset: str, baseline: str) -> pd.DataFrame:
+    """The study's table for one dataset: one row per variant, baseline first.
+
+    Ours: accuracy mean, std (across seeds, ddof=1: NaN with one seed), 95%
+    CI (`stats.accuracy_ci`, its method in `ci_method`), training time mean
+    and std, time difference vs the baseline (paired by seed). The study's
+    reported accuracy, time and time difference sit next to ours (NaN for
+    variants the study did not have).
+    """
+    variants = runs.loc[runs["dataset"] == dataset, "variant"].unique()
+    if not len(variants):
+        raise ValueError(f"study_table: no runs of dataset {dataset!r}")
+    order = [baseline] * (baseline in variants) + sorted(v for v in variants if v != baseline)
+    return pd.DataFrame([_study_row(runs, dataset, v, baseline) for v in order])
+
+
+def _cross_row(runs, dataset, family, variant, baseline, best) -> dict:
+    acc = stats.compare_pair(runs, dataset, variant, baseline, "accuracy")
+    time = stats.compare_pair(runs, dataset, variant, baseline, "time")
+    study = STUDY_CROSS_DOMAIN.get(family, {}).get(variant, {})
+    return {
+        "dataset": dataset,
+        "family": family,
+        "baseline": baseline,
+        "variant": variant,
+        "our_best": variant == best,
+        "n_seeds": acc["n"],
+        "gain_pts": acc["estimate"],
+        "gain_ci_low": acc["ci_low"],
+        "gain_ci_high": acc["ci_high"],
+        "time_pct": time["estimate"],
+        "time_pct_ci_low": time["ci_low"],
+        "time_pct_ci_high": time["ci_high"],
+        "study_gain_pts": study.get("gain_pts", math.nan),
+        "study_time_pct": study.get("time_pct", math.nan),
+    }
+
+
+def best_attention_variant(runs: pd.DataFrame, dataset: str, baseline: str) -> str | None:
+    """The attention variant with the highest mean test accuracy on `dataset`."""
+    of = runs[(runs["dataset"] == dataset) & ~runs["variant"].isin(NON_ATTENTION | {baseline})]
+    if of.empty:
+        return None
+    return of.groupby("variant")["test_accuracy"].mean().idxmax()
+
+
+def cross_domain_table(runs: pd.DataFrame, baselines: Mapping[str, str]) -> pd.DataFrame:
+    """Best attention variant's gain and extra training time per dataset.
+
+    One row for our best attention variant of each dataset, plus a row for
+    each variant the study put in its cross-domain table (SE on digits; CBAM
+    and hybrid on speech) when it was run, with the study's numbers alongside.
+    """
+    rows = []
+    for dataset, baseline in baselines.items():
+        of = runs[runs["dataset"] == dataset]
+        if of.empty or baseline not in set(of["variant"]):
+            continue
+        family = of["family"].iloc[0]
+        best = best_attention_variant(runs, dataset, baseline)
+        study_picks = [v for v in STUDY_CROSS_DOMAIN.get(family, {}) if v in set(of["variant"])]
+        for variant in dict.fromkeys([best, *study_picks] if best else study_picks):
+            rows.append(_cross_row(runs, dataset, family, variant, baseline, best))
+    return pd.DataFrame(rows)
+
+
+def seeds_line(runs: pd.DataFrame) -> str:
+    """A sentence naming the seeds used per dataset."""
+    parts = [
+        f"{dataset}: {', '.join(map(str, sorted(seeds.unique())))} (n={seeds.nunique()})"
+        for dataset, seeds in runs.groupby("dataset")["seed"]
+    ]
+    return "Seeds used: " + "; ".join(parts) + "."
+
+
+# ---------------------------------------------------------------- formatting
+def _pm(mean: float, std: float, digits: int, sign: str = "") -> str:
+    if pd.isna(mean):
+        return "n/a"
+    text = f"{mean:{sign}.{digits}f}"
+    return text if pd.isna(std) else f"{text} ± {std:.{digits}f}"
+
+
+def _num(value, digits: int, sign: str = "") -> str:
+    return "n/a" if pd.isna(value) else f"{value:{sign}.{digits}f}"
+
+
+def format_p(p: float) -> str:
+    """A p-value as text: "<0.001" below 0.001, else three decimals; "n/a" for NaN."""
+    if pd.isna(p):
+        return "n/a"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _interval(low, high, digits: int, sign: str = "") -> str:
+    return "n/a" if pd.isna(low) else f"[{low:{sign}.{digits}f}, {high:{sign}.{digits}f}]"
+
+
+def _study_strings(r) -> dict:
+    return {
+        "variant": r.variant,
+        "seeds": r.n_seeds,
+        "test accuracy": _pm(r.accuracy_mean, r.accuracy_std, 4),
+        "95% CI": f"{_interval(r.accuracy_ci_low, r.accuracy_ci_high, 4)} ({r.ci_method})",
+        "study accuracy": _num(r.study_accuracy, 4),
+        "time (s)": _pm(r.time_mean_s, r.time_std_s, 1),
+        "study time (s)": _num(r.study_time_s, 2),
+        "Δ time vs baseline (s)": _pm(r.time_diff_s, r.time_diff_std_s, 1, "+"),
+        "study Δ time (s)": _num(r.study_time_diff_s, 2, "+"),
+        "params": r.params,
+    }
+
+
+def _cross_strings(r) -> dict:
+    gain = _interval(r.gain_ci_low, r.gain_ci_high, 2, "+")
+    time = _interval(r.time_pct_ci_low, r.time_pct_ci_high, 1, "+")
+    return {
+        "dataset": r.dataset,
+        "variant": r.variant + (" (our best)" if r.our_best else ""),
+        "vs": r.baseline,
+        "seeds": r.n_seeds,
+        "gain (points)": f"{_num(r.gain_pts, 2, '+')} {gain}",
+        "study gain (points)": _num(r.study_gain_pts, 2, "+"),
+        "extra time (%)": f"{_num(r.time_pct, 1, '+')} {time}",
+        "study extra time (%)": _num(r.study_time_pct, 1, "+"),
+    }
+
+
+def _compare_strings(r) -> dict:
+    diff = _interval(r.diff_ci_low, r.diff_ci_high, 2, "+")
+    time = _interval(r.time_pct_ci_low, r.time_pct_ci_high, 1, "+")
+    return {
+        "dataset": r.dataset,
+        "variant": r.variant,
+        "vs": r.baseline,
+        "seeds": r.n_seeds,
+        "Δ accuracy (points)": f"{_num(r.diff_pts, 2, '+')} {diff}",
+        "test": r.test,
+        "p (Holm)": format_p(r.p_holm),
+        "Wilcoxon p": format_p(r.p_wilcoxon),
+        "McNemar p (median over seeds)": format_p(r.mcnemar_p_median),
+        "extra time (%)": f"{_num(r.time_pct, 1, '+')} {time}",
+    }
+
+
+def _strings(table: pd.DataFrame, row_strings) -> pd.DataFrame:
+    rows = [row_strings(r) for r in table.itertuples(index=False)]
+    return pd.DataFrame(rows).map(lambda v: "n/a" if pd.isna(v) else str(v))
+
+
+def format_study_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Readable strings of `study_table` for Markdown (mean ± std, intervals)."""
+    return _strings(table, _study_strings)
+
+
+def format_cross_domain(table: pd.DataFrame) -> pd.DataFrame:
+    """Readable strings of `cross_domain_table` for Markdown."""
+    return _strings(table, _cross_strings)
+
+
+def format_compare(table: pd.DataFrame) -> pd.DataFrame:
+    """Readable strings of `stats.compare` for Markdown."""
+    return _strings(table, _compare_strings)
+
+
+def format_verdicts(table: pd.DataFrame) -> pd.DataFrame:
+    """`stats.verdicts` with the p-value as text, for Markdown."""
+    p_values = table["p_value"].map(format_p)
+    return table.drop(columns=["claim_id"]).assign(p_value=p_values)
+
+
+# ------------------------------------------------------------------- writing
+def to_markdown(table: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table (no index)."""
+    if all(map(pd.api.types.is_string_dtype, table.dtypes)):  # formatted text: keep as is
+        return table.to_markdown(index=False, disable_numparse=True) + "\n"
+    return table.to_markdown(index=False, floatfmt=".4g") + "\n"
+
+
+def write_table(
+    table: pd.DataFrame,
+    csv: str | Path,
+    markdown: str | Path | None = None,
+    formatted: pd.DataFrame | None = None,
+) -> None:
+    """Write `table` as CSV, and as Markdown (`formatted` if given) when asked."""
+    Path(csv).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(csv, index=False)
+    if markdown is not None:
+        Path(markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(markdown).write_text(to_markdown(table if formatted is None else formatted))
+
+
+def summary_markdown(
+    study_tables: Mapping[str, pd.DataFrame],
+    cross_domain: pd.DataFrame,
+    verdict_table: pd.DataFrame,
+    seeds: str | Sequence[int],
+) -> str:
+    """`results/summary.md`: the study tables, cross-domain table and verdicts.
+
+    `seeds` is the seeds line (`seeds_line(runs)`) or the list of seeds used.
+    """
+    if not isinstance(seeds, str):
+        seeds = f"Seeds used: {', '.join(map(str, seeds))} (n={len(seeds)})."
+    parts = ["# attnlab: results summary", "", seeds, ""]
+    if "n_seeds" in verdict_table and (verdict_table["n_seeds"] == 1).any():
+        parts += ["With one seed, no claim can be supported or contradicted: see Verdicts.", ""]
+    for dataset, table in study_tables.items():
+        parts += [f"## {dataset}: the study's table, ours next to the study's", ""]
+        parts += [to_markdown(format_study_table(table))]
+    parts += ["## Across domains: best attention variant vs its baseline", ""]
+    parts += [to_markdown(format_cross_domain(cross_domain)) if len(cross_domain) else "(none)\n"]
+    parts += ["## Verdicts on the study's claims", "", _rule_line(), ""]
+    parts += [to_markdown(format_verdicts(verdict_table))]
+    return "\n".join(parts)
+
+
+def _rule_line() -> str:
+    return (
+        "Rule: supported = Holm-adjusted paired-t p < 0.05 over seeds and the 95% CI on the "
+        "claimed side of 0 (and containing a claimed value); contradicted = the 95% CI excludes "
+        "the claim; otherwise inconclusive. One seed is always inconclusive."
+    )

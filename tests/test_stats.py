@@ -1,0 +1,261 @@
+"""attnlab.stats on hand-made numbers with known answers."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attnlab import stats
+
+# Small, distinct per-seed wobbles (fractions of accuracy / seconds), so that no
+# two variants differ by the same amount on every seed.
+WOBBLE = {
+    "base": [0.0, 0.0006, -0.0004, 0.0003, -0.0005],
+    "spatial": [0.0002, -0.0003, 0.0005, -0.0001, 0.0],
+    "self_attention": [-0.0003, 0.0004, 0.0, 0.0006, -0.0002],
+    "cbam": [0.0004, 0.0, -0.0002, 0.0001, 0.0003],
+    "se": [0.0001, 0.0002, 0.0004, -0.0003, 0.0],
+    "lenet": [0.0, 0.0005, -0.0004, 0.0002, -0.0003],
+    "hybrid": [0.0003, -0.0002, 0.0001, 0.0004, -0.0001],
+    "lenet_bn": [-0.0002, 0.0001, 0.0003, -0.0004, 0.0002],
+}
+
+
+def make_runs(accuracy: dict, seconds: dict, dataset: str, family: str, seeds) -> pd.DataFrame:
+    """One row per (variant, seed): accuracy and time plus that variant's wobble."""
+    rows = [
+        {
+            "dataset": dataset,
+            "family": family,
+            "variant": variant,
+            "seed": seed,
+            "test_accuracy": acc + WOBBLE[variant][i],
+            "train_seconds": seconds[variant] * (1 + 20 * WOBBLE[variant][i]),
+        }
+        for variant, acc in accuracy.items()
+        for i, seed in enumerate(seeds)
+    ]
+    return pd.DataFrame(rows)
+
+
+def study_like_runs(seeds=(1, 2, 3, 4, 5), **overrides) -> pd.DataFrame:
+    """Digits and speech runs in which every claim of the study holds."""
+    digits_acc = {"base": 0.970, "spatial": 0.967, "self_attention": 0.971, "cbam": 0.975}
+    digits_acc |= {"se": 0.985} | overrides.get("digits", {})
+    digits_time = {"base": 40, "spatial": 47, "self_attention": 80, "cbam": 60, "se": 43}
+    speech_acc = {"lenet": 0.9727, "cbam": 0.9922, "hybrid": 0.9844, "lenet_bn": 0.9800}
+    speech_acc |= overrides.get("speech", {})
+    speech_time = {"lenet": 100, "cbam": 245, "hybrid": 109, "lenet_bn": 104}
+    return pd.concat(
+        [
+            make_runs(digits_acc, digits_time, "reduced_mnist", "digits", seeds),
+            make_runs(speech_acc, speech_time, "fsdd", "spectrogram", seeds),
+        ],
+        ignore_index=True,
+    )
+
+
+def verdict_of(table: pd.DataFrame, claim_id: str) -> str:
+    return table.set_index("claim_id").loc[claim_id, "verdict"]
+
+
+# ---------------------------------------------------------------- McNemar
+def correctness_pair(both, variant_only, baseline_only, neither):
+    a = [True] * both + [True] * variant_only + [False] * baseline_only + [False] * neither
+    b = [True] * both + [False] * variant_only + [True] * baseline_only + [False] * neither
+    return a, b
+
+
+def test_mcnemar_exact_matches_the_binomial_by_hand():
+    # b=2, c=8: p = 2 * P(X <= 2 | n=10, 1/2) = 2 * (1 + 10 + 45) / 1024.
+    result = stats.mcnemar_exact(*correctness_pair(80, 2, 8, 10))
+    assert (result["variant_only"], result["baseline_only"], result["n_items"]) == (2, 8, 100)
+    assert result["p"] == pytest.approx(112 / 1024)
+
+
+def test_mcnemar_one_sided_discordance_and_no_discordance():
+    # b=0, c=6: p = 2 * (1/2)**6.
+    assert stats.mcnemar_exact(*correctness_pair(50, 0, 6, 4))["p"] == pytest.approx(2 / 64)
+    assert stats.mcnemar_exact(*correctness_pair(50, 0, 0, 4))["p"] == pytest.approx(1.0)
+
+
+def test_mcnemar_runs_pairs_items_per_seed():
+    items = np.arange(10)
+    labels = np.zeros(10, dtype=int)
+    base = np.array([0] * 8 + [1] * 2)  # baseline right on items 0-7
+    variant = np.array([0] * 10)  # variant right everywhere: b=2, c=0
+    predictions = pd.concat(
+        [
+            pd.DataFrame({"variant": v, "seed": 4, "item": items, "label": labels, "pred": p})
+            for v, p in (("base", base), ("se", variant))
+        ]
+    ).assign(dataset="d")
+    table = stats.mcnemar_runs(predictions, "d", "se", "base")
+    assert table[["seed", "variant_only", "baseline_only"]].values.tolist() == [[4, 2, 0]]
+    assert table["p"].iloc[0] == pytest.approx(0.5)
+
+
+# ------------------------------------------------------- Holm, CIs, tests
+def test_holm_on_known_pvalues():
+    # sorted 0.01, 0.03, 0.04 -> 3*0.01, 2*0.03, max(1*0.04, 0.06)
+    adjusted = stats.holm([0.01, 0.04, 0.03])
+    assert adjusted == pytest.approx([0.03, 0.06, 0.06])
+
+
+def test_holm_leaves_nan_out():
+    adjusted = stats.holm([0.01, math.nan, 0.04])
+    assert adjusted[0] == pytest.approx(0.02) and adjusted[2] == pytest.approx(0.04)
+    assert math.isnan(adjusted[1])
+
+
+def test_paired_test_known_case():
+    # differences 0.5, 1, 1.5: mean 1, sd 0.5, t = 1 / (0.5 / sqrt 3), df 2
+    r = stats.paired_test([1, 2, 3.5], [0.5, 1, 2])
+    half_width = 4.302652729911275 * 0.5 / math.sqrt(3)
+    assert r["n"] == 3 and r["estimate"] == pytest.approx(1.0)
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((1 - half_width, 1 + half_width))
+    assert r["p"] == pytest.approx(0.0741799, rel=1e-5)
+    assert math.isnan(r["p_wilcoxon"]) and r["test"] == "paired t (n=3)"
+
+
+def test_paired_test_adds_wilcoxon_from_six_pairs():
+    r = stats.paired_test([1, 2, 3, 4, 5, 6.5], [0] * 6)
+    assert r["p_wilcoxon"] == pytest.approx(2 / 64)
+    assert "Wilcoxon" in r["test"]
+
+
+def test_paired_test_with_one_pair_says_na():
+    r = stats.paired_test([0.98], [0.97])
+    assert r["test"] == "n/a (n=1)" and r["estimate"] == pytest.approx(0.01)
+    assert math.isnan(r["p"]) and math.isnan(r["ci_low"])
+
+
+def test_accuracy_ci_over_seeds_and_for_one_seed():
+    low, high, how = stats.accuracy_ci([0.90, 0.91, 0.92])
+    half_width = 4.302652729911275 * 0.01 / math.sqrt(3)  # t(0.975, df 2) * sd / sqrt(n)
+    assert (low, high) == pytest.approx((0.91 - half_width, 0.91 + half_width))
+    assert stats.accuracy_ci([0.97, 0.98, 0.99])[1] == 1.0  # clipped to [0, 1]
+    assert how == "t over 3 seeds"
+    low, high, how = stats.accuracy_ci([0.981], n_items=1000)
+    assert (low, high) == pytest.approx((0.97052, 0.98780), abs=1e-5)
+    assert "Wilson" in how and "1 seed" in how
+    assert stats.accuracy_ci([0.981])[2] == "n/a"
+
+
+# ----------------------------------------------------------------- compare
+def test_compare_one_row_per_variant_with_holm():
+    runs = study_like_runs()
+    table = stats.compare(runs, {"reduced_mnist": "base", "fsdd": "lenet"})
+    assert sorted(table.loc[table["dataset"] == "fsdd", "variant"]) == [
+        "cbam",
+        "hybrid",
+        "lenet_bn",
+    ]
+    assert len(table) == 4 + 3
+    se = table.set_index(["dataset", "variant"]).loc[("reduced_mnist", "se")]
+    assert se["diff_pts"] == pytest.approx(1.5, abs=0.05) and se["n_seeds"] == 5
+    assert se["diff_ci_low"] > 0 and se["p_holm"] >= se["p"] and se["p_holm"] < 0.05
+    assert se["time_pct"] == pytest.approx(7.5, abs=1)
+    assert (table["p_holm"] >= table["p"]).all()
+
+
+def test_compare_with_predictions_summarises_mcnemar():
+    runs = study_like_runs(seeds=(4,))
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 200)
+    predictions = pd.concat(
+        [
+            pd.DataFrame({"item": np.arange(200), "label": labels, "pred": labels}).assign(
+                dataset=d, variant=v, seed=4
+            )
+            for d, v in runs[["dataset", "variant"]].itertuples(index=False)
+        ]
+    )
+    table = stats.compare(runs, {"reduced_mnist": "base", "fsdd": "lenet"}, predictions)
+    assert (table["mcnemar_p_median"] == 1.0).all() and (table["mcnemar_sig_seeds"] == 0).all()
+    assert (table["test"] == "n/a (n=1)").all()
+
+
+# ---------------------------------------------------------------- verdicts
+def test_verdicts_supported_with_five_seeds():
+    table = stats.verdicts(study_like_runs())
+    assert set(table["verdict"]) <= set(stats.VERDICTS)
+    for claim in ("se_best", "spatial_hurts", "self_attention_cost", "cbam_gain", "hybrid_gain"):
+        assert verdict_of(table, claim) == "supported", table.set_index("claim_id").loc[
+            claim, "reason"
+        ]
+    assert verdict_of(table, "cbam_vs_lenet_bn") == "supported"
+    assert (table["n_seeds"] == 5).all() and (table["p_value"] < 0.05).all()
+
+
+def test_verdicts_contradicted_with_five_seeds():
+    overrides = {
+        "digits": {"spatial": 0.975, "se": 0.972},  # spatial helps; cbam beats se
+        "speech": {"cbam": 0.9777, "lenet_bn": 0.9950},  # +0.5, not +1.95; lenet_bn best
+    }
+    table = stats.verdicts(study_like_runs(**overrides))
+    for claim in ("se_best", "spatial_hurts", "cbam_gain", "cbam_vs_lenet_bn"):
+        assert verdict_of(table, claim) == "contradicted", claim
+    assert "excludes" in table.set_index("claim_id").loc["cbam_gain", "reason"]
+
+
+def test_verdicts_inconclusive_when_differences_are_noise():
+    runs = study_like_runs(digits={"spatial": 0.970, "se": 0.9752})
+    digits = runs["dataset"] == "reduced_mnist"
+    runs.loc[digits & (runs["variant"] == "spatial"), "test_accuracy"] += [
+        0.004, -0.003, 0.002, -0.004, 0.001
+    ]  # fmt: skip
+    runs.loc[digits & (runs["variant"] == "se"), "test_accuracy"] += [
+        -0.003, 0.004, -0.002, 0.001, 0.003
+    ]  # fmt: skip
+    table = stats.verdicts(runs)
+    assert verdict_of(table, "spatial_hurts") == "inconclusive"
+    assert verdict_of(table, "se_best") == "inconclusive"
+
+
+def test_verdicts_with_one_seed_are_inconclusive_and_say_so():
+    table = stats.verdicts(study_like_runs(seeds=(4,)))
+    assert (table["verdict"] == "inconclusive").all()
+    assert table["reason"].str.contains("n=1").all()
+    assert (table["n_seeds"] == 1).all()
+
+
+def test_one_seed_verdict_reports_the_runs_mcnemar_test():
+    runs = study_like_runs(seeds=(4,))
+    labels = np.arange(400) % 10
+    rows = []
+    for dataset, variant in runs[["dataset", "variant"]].itertuples(index=False):
+        preds = labels.copy()
+        preds[: 40 if variant in ("base", "lenet") else 5] += 1  # baselines miss 35 more
+        rows.append(pd.DataFrame({"item": np.arange(400), "label": labels, "pred": preds % 10}))
+        rows[-1] = rows[-1].assign(dataset=dataset, variant=variant, seed=4)
+    table = stats.verdicts(runs, pd.concat(rows)).set_index("claim_id")
+    assert table.loc["cbam_gain", "verdict"] == "inconclusive"
+    assert table.loc["cbam_gain", "p_value"] < 1e-6  # b=35, c=0: significant for this run
+    assert "McNemar p=" in table.loc["cbam_gain", "reason"]
+    assert table.loc["cbam_gain", "test"].startswith("exact McNemar")
+
+
+def test_verdicts_mark_missing_variants_and_datasets_not_run():
+    runs = study_like_runs()
+    table = stats.verdicts(runs[runs["variant"] != "hybrid"])
+    assert verdict_of(table, "hybrid_gain") == "not run"
+    assert "hybrid" in table.set_index("claim_id").loc["hybrid_gain", "reason"]
+    digits_only = stats.verdicts(runs[runs["family"] == "digits"])
+    assert (digits_only.loc[digits_only["dataset"] == "", "verdict"] == "not run").all()
+    assert len(digits_only) == len(stats.CLAIMS)
+
+
+def test_judge_rule_on_intervals():
+    r = {"n": 5, "p_holm": 0.01}
+    gain = stats.Part("a", "b", claim=1.95)
+    assert stats._judge(gain, r | {"ci_low": 1.2, "ci_high": 2.4}) == "supported"
+    assert stats._judge(gain, r | {"ci_low": 0.2, "ci_high": 0.9}) == "contradicted"
+    assert stats._judge(gain, r | {"ci_low": -0.2, "ci_high": 2.4, "p_holm": 0.2}) == "inconclusive"
+    hurts = stats.Part("a", "b", claim="<0")
+    assert stats._judge(hurts, r | {"ci_low": 0.0, "ci_high": 0.4}) == "contradicted"
+    assert stats._judge(hurts, r | {"ci_low": -0.4, "ci_high": -0.1}) == "supported"
+    little = stats.Part("a", "b", claim="little")
+    assert stats._judge(little, r | {"ci_low": -0.2, "ci_high": 0.3}) == "supported"
+    assert stats._judge(little, r | {"ci_low": 0.6, "ci_high": 1.3}) == "contradicted"

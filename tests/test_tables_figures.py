@@ -1,0 +1,326 @@
+"""attnlab.tables, attnlab.figures and their workflow scripts on synthetic run folders."""
+
+import json
+import math
+import runpy
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from attnlab import figures, stats, tables
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "workflow" / "scripts"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+N_ITEMS = 60
+# dataset -> family, baseline, {variant: (accuracy, seconds)}
+MNIST_VARIANTS = {"base": (0.90, 10), "spatial": (0.85, 12), "se": (0.95, 11)}
+FSDD_VARIANTS = {"lenet": (0.80, 20), "cbam": (0.90, 45), "hybrid": (0.85, 22)}
+DATASETS = {
+    "tiny_mnist": ("digits", "base", MNIST_VARIANTS),
+    "tiny_fsdd": ("spectrogram", "lenet", FSDD_VARIANTS),
+}
+BASELINES = {name: spec[1] for name, spec in DATASETS.items()}
+
+
+def write_run(root: Path, dataset: str, family: str, variant: str, seed: int, acc: float, secs):
+    """A run folder as the training job writes it, with `acc` of N_ITEMS right."""
+    rng = np.random.default_rng([seed, len(variant)])
+    run = root / dataset / variant / f"seed{seed}"
+    run.mkdir(parents=True)
+    labels = np.arange(N_ITEMS) % 10
+    preds = labels.copy()
+    wrong = rng.choice(N_ITEMS, round((1 - acc) * N_ITEMS) + seed % 2, replace=False)
+    preds[wrong] = (labels[wrong] + 1) % 10
+    probs = np.full((N_ITEMS, 10), 0.02, dtype="float32")
+    probs[np.arange(N_ITEMS), preds] = 0.82
+    frame = pd.DataFrame({"item": np.arange(100, 100 + N_ITEMS), "label": labels, "pred": preds})
+    frame = frame.join(pd.DataFrame(probs, columns=[f"p{k}" for k in range(10)]))
+    frame.to_parquet(run / "predictions.parquet")
+    epochs = 4 if family == "digits" else 3 + seed % 2  # early stopping: seeds differ
+    curve = 1 - 0.5 / np.arange(1, epochs + 1) + 0.01 * seed
+    pd.DataFrame(
+        {
+            "epoch": np.arange(1, epochs + 1),
+            "loss": 1 - curve + 0.1,
+            "accuracy": np.clip(curve, 0, 1),
+            "val_loss": 1.1 - curve + 0.1,
+            "val_accuracy": np.clip(curve - 0.02, 0, 1),
+            "seconds": secs / epochs,
+        }
+    ).to_csv(run / "history.csv", index=False)
+    metrics = {
+        "dataset": dataset,
+        "variant": variant,
+        "seed": seed,
+        "family": family,
+        "test_accuracy": float((preds == labels).mean()),
+        "test_loss": 0.3,
+        "train_seconds": secs * (1 + 0.03 * seed),
+        "epochs_run": epochs,
+        "best_epoch": epochs,
+        "params": 1000 + len(variant),
+        "threads": 1,
+        "device": "cpu",
+        "gpu_name": None,
+        "precision": "float32",
+        "resumed": False,
+        "tensorflow_version": "2.21.0",
+        "keras_version": "3.12.0",
+        "recipe": {"epochs": epochs, "batch_size": 32},
+    }
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    return run
+
+
+@pytest.fixture(scope="module")
+def run_dirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("results")
+    return [
+        write_run(root, dataset, family, variant, seed, acc, secs)
+        for dataset, (family, _, variants) in DATASETS.items()
+        for variant, (acc, secs) in variants.items()
+        for seed in (1, 2)
+    ]
+
+
+@pytest.fixture(scope="module")
+def runs(run_dirs):
+    return tables.load_runs(run_dirs)
+
+
+def assert_png(path, min_size=(200, 150)):
+    path = Path(path)
+    assert path.read_bytes()[:8] == PNG_SIGNATURE
+    assert path.stat().st_size > 2000
+    with Image.open(path) as image:
+        image.verify()
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.size[0] >= min_size[0] and image.size[1] >= min_size[1]
+        assert image.size[0] <= 6000 and image.size[1] <= 6000
+
+
+# ------------------------------------------------------------------ loading
+def test_load_runs_one_row_per_run(runs, run_dirs):
+    assert len(runs) == len(run_dirs) == 12
+    assert (runs["n_test"] == N_ITEMS).all()
+    assert json.loads(runs["recipe"].iloc[0])["batch_size"] == 32
+    assert list(runs[["dataset", "variant", "seed"]].iloc[0]) == ["tiny_fsdd", "cbam", 1]
+
+
+def test_load_histories_and_predictions_carry_the_run_identity(run_dirs):
+    histories = tables.load_histories(run_dirs)
+    assert list(histories.columns[:4]) == ["dataset", "variant", "seed", "epoch"]
+    assert histories.groupby(["dataset", "variant", "seed"]).ngroups == 12
+    predictions = tables.load_predictions(run_dirs)
+    assert len(predictions) == 12 * N_ITEMS
+    assert list(predictions.columns) == ["dataset", "variant", "seed", "item", "label", "pred"]
+    assert "p9" in tables.load_predictions(run_dirs[:1], probabilities=True)
+
+
+def test_run_identity_from_the_path():
+    identity = tables.run_identity("results/fsdd/cbam/seed12")
+    assert identity == {"dataset": "fsdd", "variant": "cbam", "seed": 12}
+
+
+# ------------------------------------------------------------------- tables
+@pytest.mark.parametrize("dataset", list(DATASETS))
+def test_study_table_one_finite_row_per_variant(runs, dataset):
+    family, baseline, variants = DATASETS[dataset]
+    table = tables.study_table(runs, dataset, baseline)
+    assert table["variant"].iloc[0] == baseline
+    assert sorted(table["variant"]) == sorted(variants)
+    ours = ["accuracy_mean", "accuracy_std", "accuracy_ci_low", "accuracy_ci_high"]
+    ours += ["time_mean_s", "time_std_s", "time_diff_s", "time_diff_std_s"]
+    assert np.isfinite(table[ours].to_numpy(float)).all()
+    assert (table["n_seeds"] == 2).all()
+    assert (table["accuracy_ci_low"] <= table["accuracy_mean"]).all()
+    study = table.set_index("variant")["study_accuracy"]
+    assert study[baseline] == tables.STUDY_REPORTED[family][baseline]["accuracy"]
+    assert table.loc[table["variant"] == baseline, "time_diff_s"].item() == 0
+
+
+def test_study_table_with_one_seed_uses_a_labelled_binomial_ci(runs):
+    one = runs[runs["seed"] == 1]
+    table = tables.study_table(one, "tiny_mnist", "base")
+    assert table["ci_method"].str.contains("Wilson").all()
+    assert np.isfinite(table[["accuracy_ci_low", "accuracy_ci_high"]].to_numpy(float)).all()
+    assert table["accuracy_std"].isna().all()
+    text = tables.to_markdown(tables.format_study_table(table))
+    assert "n/a" not in text.split("\n")[2].split("|")[3]  # accuracy shown without "± nan"
+    assert "nan" not in text
+
+
+def test_cross_domain_table_next_to_the_study(runs):
+    table = tables.cross_domain_table(runs, BASELINES).set_index(["dataset", "variant"])
+    assert table.loc[("tiny_mnist", "se"), "our_best"]
+    assert table.loc[("tiny_mnist", "se"), "study_gain_pts"] == 0.45
+    assert table.loc[("tiny_fsdd", "cbam"), "study_time_pct"] == 145.0
+    assert table.loc[("tiny_fsdd", "hybrid"), "study_time_pct"] == 9.0
+    assert np.isfinite(table[["gain_pts", "time_pct"]].to_numpy(float)).all()
+    assert table.loc[("tiny_fsdd", "cbam"), "time_pct"] == pytest.approx(125, abs=1)
+
+
+def test_write_table_csv_and_markdown(runs, tmp_path):
+    table = tables.study_table(runs, "tiny_fsdd", "lenet")
+    tables.write_table(
+        table, tmp_path / "t.csv", tmp_path / "t.md", tables.format_study_table(table)
+    )
+    back = pd.read_csv(tmp_path / "t.csv")
+    assert list(back["variant"]) == list(table["variant"])
+    markdown = (tmp_path / "t.md").read_text()
+    assert markdown.startswith("| variant") and "±" in markdown and "study accuracy" in markdown
+
+
+def test_summary_markdown_has_tables_verdicts_and_seeds(runs):
+    study = {d: tables.study_table(runs, d, b) for d, b in BASELINES.items()}
+    cross = tables.cross_domain_table(runs, BASELINES)
+    verdicts = stats.verdicts(runs)
+    text = tables.summary_markdown(study, cross, verdicts, tables.seeds_line(runs))
+    assert "Seeds used: tiny_fsdd: 1, 2 (n=2); tiny_mnist: 1, 2 (n=2)." in text
+    for heading in ("## tiny_mnist", "## tiny_fsdd", "## Across domains", "## Verdicts"):
+        assert heading in text
+    assert "inconclusive" in text or "not run" in text
+    assert tables.summary_markdown(study, cross, verdicts, [4]).count("Seeds used: 4 (n=1).") == 1
+
+
+def test_format_p():
+    assert [tables.format_p(p) for p in (0.0004, 0.0312, math.nan)] == ["<0.001", "0.031", "n/a"]
+
+
+# ------------------------------------------------------------------ figures
+def test_curve_figures_are_valid_pngs(run_dirs, tmp_path):
+    histories = tables.load_histories(run_dirs)
+    for metric in ("accuracy", "loss"):
+        for dataset, h in histories.groupby("dataset"):
+            fig = figures.curves_figure(h, metric, f"{dataset}: {metric}")
+            assert fig.axes[0].get_xlabel() == "epoch" and fig.axes[0].get_legend()
+            assert_png(figures.save_figure(fig, tmp_path / f"{dataset}_{metric}.png"))
+
+
+def test_confusion_and_cost_benefit_figures(runs, run_dirs, tmp_path):
+    predictions = tables.load_predictions(run_dirs)
+    fig = figures.confusion_figure(predictions[predictions["dataset"] == "tiny_mnist"])
+    assert len([ax for ax in fig.axes if ax.get_xlabel() == "predicted class"]) == 3
+    assert_png(figures.save_figure(fig, tmp_path / "confusion.png"))
+    fig = figures.cost_benefit_figure(runs, BASELINES)
+    assert "training time (s" in fig.axes[0].get_xlabel()
+    assert_png(figures.save_figure(fig, tmp_path / "cost.png"))
+
+
+def test_confusion_counts_pool_seeds():
+    predictions = pd.DataFrame({"label": [0, 0, 1, 1], "pred": [0, 1, 1, 1], "seed": [1, 1, 2, 2]})
+    assert figures.confusion_counts(predictions, 2).tolist() == [[1, 1], [0, 2]]
+
+
+def attention_arrays(n=3, channels=1, size=28):
+    rng = np.random.default_rng(0)
+    images = rng.random((n, size, size, channels)).astype("float32")
+    scores = rng.random((n, 4, 25, 25))
+    maps = {
+        "spatial_gate/spatial": rng.random((n, 13, 13)),
+        "cbam_1/spatial": rng.random((n, 13, 13)),
+        "self_attention/scores": scores / scores.sum(-1, keepdims=True),
+        "se_1/channel": rng.random((n, 32)),
+    }
+    return images, maps
+
+
+def test_attention_figures_dispatch_on_kind(tmp_path):
+    images, maps = attention_arrays()
+    made = figures.attention_figures(images, maps, labels=[3, 1, 4], title="digits")
+    assert set(made) == {"spatial", "self_attention", "channel"}
+    for kind, fig in made.items():
+        assert_png(figures.save_figure(fig, tmp_path / f"{kind}.png"))
+
+
+def test_patch_focus_is_a_grid_of_received_attention():
+    scores = np.zeros((1, 2, 25, 25))
+    scores[..., 7] = 1.0  # every query of every head looks at patch 7
+    focus = figures.patch_focus(scores)
+    assert focus.shape == (1, 5, 5) and focus[0, 1, 2] == 1.0 and focus.sum() == 1.0
+    with pytest.raises(ValueError, match="square"):
+        figures.patch_focus(np.ones((1, 1, 24, 24)))
+
+
+def test_gradcam_figure_on_rgb_spectrograms(tmp_path):
+    rng = np.random.default_rng(1)
+    images = rng.random((2, 64, 64, 3))
+    cams = {"lenet": rng.random((2, 64, 64)), "cbam": rng.random((2, 64, 64))}
+    assert_png(figures.save_figure(figures.gradcam_figure(images, cams), tmp_path / "g.png"))
+
+
+def test_example_indices_are_fixed_and_sorted():
+    first = figures.example_indices(1000, 6, seed=4)
+    assert first.tolist() == sorted(first) and len(set(first)) == 6
+    assert (first == figures.example_indices(1000, 6, seed=4)).all()
+    assert len(figures.example_indices(3, 6, seed=4)) == 3
+
+
+# ------------------------------------------------------------------ scripts
+class Named(list):
+    """Stands in for snakemake's Namedlist: a list with named entries as attributes."""
+
+    def __init__(self, *items, **named):
+        super().__init__(items or named.values())
+        self.__dict__.update(named)
+
+
+def run_script(name, tmp_path, input=None, output=None, params=None):
+    snakemake = type("Snakemake", (), {})()
+    snakemake.input = Named(**(input or {}))
+    snakemake.output = Named(**(output or {}))
+    snakemake.params = Named(**(params or {}))
+    snakemake.log = Named(str(tmp_path / f"{name}.log"))
+    snakemake.threads = 1
+    runpy.run_path(str(SCRIPTS / f"{name}.py"), init_globals={"snakemake": snakemake})
+
+
+def test_table_scripts(run_dirs, tmp_path):
+    metrics = [str(d / "metrics.json") for d in run_dirs]
+    mnist = [m for m in metrics if "tiny_mnist" in m]
+    out = {k: str(tmp_path / f"mnist_{k}") for k in ("study_csv", "study_md", "compare_csv")}
+    out |= {k: str(tmp_path / f"mnist_{k}") for k in ("compare_md", "mcnemar_csv")}
+    run_script("tables_dataset", tmp_path, {"metrics": mnist}, out, {"baseline": "base"})
+    assert len(pd.read_csv(out["study_csv"])) == 3
+    assert len(pd.read_csv(out["mcnemar_csv"])) == 2 * 2
+    names = ("cross_domain_csv", "cross_domain_md", "verdicts_csv", "verdicts_md", "summary")
+    out = {k: str(tmp_path / k) for k in names}
+    run_script("tables", tmp_path, {"metrics": metrics}, out, {"baselines": BASELINES})
+    verdicts = pd.read_csv(out["verdicts_csv"])
+    assert set(verdicts["verdict"]) <= set(stats.VERDICTS)
+    assert "Seeds used" in Path(out["summary"]).read_text()
+
+
+def test_figure_scripts(run_dirs, tmp_path):
+    history = [str(d / "history.csv") for d in run_dirs if "tiny_fsdd" in str(d)]
+    out = {"accuracy": str(tmp_path / "acc.png"), "loss": str(tmp_path / "loss.png")}
+    run_script("figures_curves", tmp_path, {"history": history}, out, {"title": "tiny_fsdd"})
+    metrics = [str(d / "metrics.json") for d in run_dirs]
+    out |= {"confusion": str(tmp_path / "cm.png"), "cost_benefit": str(tmp_path / "cb.png")}
+    run_script("figures_results", tmp_path, {"metrics": metrics}, out, {"baselines": BASELINES})
+    for path in out.values():
+        assert_png(path)
+
+
+def test_attention_figure_script(tmp_path):
+    images, maps = attention_arrays(n=2)
+    archives = []
+    for variant, keys in (("base", []), ("cbam", ["cbam_1/spatial", "se_1/channel"])):
+        archives.append(tmp_path / f"{variant}.npz")
+        np.savez(
+            archives[-1],
+            variant=np.array(variant),
+            images=images,
+            labels=np.array([3, 1]),
+            gradcam=np.random.default_rng(2).random((2, 28, 28)),
+            **{k: maps[k] for k in keys},
+        )
+    kinds = ("spatial", "self_attention", "channel", "gradcam")
+    out = {k: str(tmp_path / f"{k}.png") for k in kinds}
+    run_script("figures_attention", tmp_path, {"maps": [str(a) for a in archives]}, out)
+    for kind in kinds:
+        assert_png(out[kind], min_size=(200, 100))
