@@ -1,0 +1,301 @@
+"""The data stage through Snakemake: tiny config on the mirror, a custom folder dataset,
+config validation, lint and a dry run of the study."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import STUDY_CONFIG, TINY_CONFIG, TINY_DATA_TARGETS, describe_failure
+from PIL import Image
+
+FSDD_SPEAKERS = {"george", "jackson", "lucas", "nicolas", "theo", "yweweler"}
+DIGITS = [str(d) for d in range(10)]
+
+pytestmark = pytest.mark.slow
+
+
+def read_manifest(workdir: Path, dataset: str) -> pd.DataFrame:
+    return pd.read_parquet(workdir / "results" / dataset / "cache" / "manifest.parquet")
+
+
+def counts_per_class(manifest: pd.DataFrame) -> dict[str, list[int]]:
+    table = manifest.groupby(["split", "label"]).size().unstack(fill_value=0)
+    return {split: table.loc[split].tolist() for split in table.index}
+
+
+def png_array(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image, dtype=np.float32) / np.float32(255)
+
+
+# --- (1) the tiny data stage -------------------------------------------------------------
+
+
+def test_tiny_reduced_mnist_manifest(tiny_data):
+    manifest = read_manifest(tiny_data, "reduced_mnist")
+    assert len(manifest) == 90
+    assert counts_per_class(manifest) == {"train": [6] * 10, "test": [3] * 10}
+    assert manifest["sha256"].is_unique
+    assert manifest["speaker"].isna().all()
+    for row in manifest.itertuples():
+        path = Path(row.path)
+        assert path.parts[-3:-1] == (row.split, str(row.label))
+        assert (tiny_data / path).is_file()
+
+
+def test_tiny_fsdd_manifest(tiny_data):
+    manifest = read_manifest(tiny_data, "fsdd")
+    assert len(manifest) == 80
+    # 8 recordings per digit, stratified 80/10/10 (rounded per class: 6/1/1).
+    assert counts_per_class(manifest) == {"train": [6] * 10, "val": [1] * 10, "test": [1] * 10}
+    assert set(manifest["speaker"]) <= FSDD_SPEAKERS
+    assert manifest["index"].between(0, 49).all()
+    for row in manifest.itertuples():
+        assert Path(row.path).stem == f"{row.label}_{row.speaker}_{row.index}"
+    assert manifest.groupby("sha256")["split"].nunique().max() == 1
+
+
+def test_tiny_image_folders(tiny_data):
+    images = tiny_data / "resources" / "images"
+    for split, count in (("train", 6), ("test", 3)):
+        for digit in DIGITS:
+            assert len(list((images / "reduced_mnist" / split / digit).glob("*.png"))) == count
+    for digit in DIGITS:
+        files = sorted((images / "fsdd" / digit).glob("*.png"))
+        assert len(files) == 8
+        with Image.open(files[0]) as image:
+            assert image.mode == "RGB" and image.size == (32, 32)
+    recordings = tiny_data / "resources" / "raw" / "fsdd" / "recordings"
+    assert len(list(recordings.glob("*.wav"))) == 3000
+
+
+@pytest.mark.parametrize(
+    "dataset, shapes",
+    [
+        ("reduced_mnist", {"train": (60, 28, 28, 1), "test": (30, 28, 28, 1)}),
+        ("fsdd", {"train": (60, 32, 32, 3), "val": (10, 32, 32, 3), "test": (10, 32, 32, 3)}),
+    ],
+)
+def test_tiny_arrays(tiny_data, dataset, shapes):
+    cache = tiny_data / "results" / dataset / "cache"
+    manifest = read_manifest(tiny_data, dataset)
+    for split, shape in shapes.items():
+        x = np.load(cache / f"{split}_x.npy", allow_pickle=False)
+        y = np.load(cache / f"{split}_y.npy", allow_pickle=False)
+        assert x.dtype == np.float32 and x.shape == shape
+        assert 0.0 <= x.min() and x.max() <= 1.0
+        assert np.issubdtype(y.dtype, np.integer) and y.shape == (shape[0],)
+        rows = manifest[manifest["split"] == split]
+        np.testing.assert_array_equal(y, rows["label"].to_numpy())
+        # Every row is its PNG scaled to [0, 1], unchanged (validation/test never noised).
+        for i, path in enumerate(rows["path"]):
+            np.testing.assert_array_equal(x[i], png_array(tiny_data / path).reshape(shape[1:]))
+    assert not list(cache.glob("val_noisy*")) and not list(cache.glob("test_noisy*"))
+
+
+@pytest.mark.parametrize("dataset", ["reduced_mnist", "fsdd"])
+def test_tiny_noisy_training_cache(tiny_data, dataset):
+    cache = tiny_data / "results" / dataset / "cache"
+    clean = np.load(cache / "train_x.npy")
+    noisy = np.load(cache / "train_noisy_x.npy")
+    assert noisy.dtype == np.float32 and noisy.shape == clean.shape
+    assert 0.0 <= noisy.min() and noisy.max() <= 1.0
+    difference = noisy - clean
+    inside = (clean > 0.1) & (clean < 0.9)  # away from the clipping edges
+    assert np.std(difference[inside]) == pytest.approx(0.02, rel=0.15)
+
+
+def test_tiny_data_stage_is_up_to_date(tiny_data, snakemake_cmd, mirror):
+    result = snakemake_cmd(tiny_data, *TINY_DATA_TARGETS, config={"mirror": mirror}, args=["-n"])
+    assert result.returncode == 0, result.stdout
+    assert "Nothing to be done" in result.stdout, result.stdout
+
+
+# --- (2) a custom class-folder dataset ------------------------------------------------------
+
+SHAPE_CLASSES = ["circle", "square", "triangle"]
+
+
+def shapes_overlay(path: Path, image_folder: Path) -> Path:
+    """A config overlay adding the class-folder dataset `shapes` (every required key)."""
+    overlay = {
+        "datasets": {
+            "shapes": {
+                "source": "folder",
+                "path": str(image_folder),
+                "family": "digits",
+                "image_size": [20, 24],
+                "channels": 1,
+                "classes": SHAPE_CLASSES,
+                "split": {"method": "random", "fractions": {"train": 0.6, "val": 0.2, "test": 0.2}},
+                "baseline": "base",
+                "variants": ["base"],
+                "recipe": {
+                    "learning_rate": 0.001,
+                    "clipnorm": None,
+                    "epochs": 1,
+                    "batch_size": 4,
+                    "early_stopping": None,
+                    "noisy_train": False,
+                    "validation": "val",
+                    "validation_fraction": 0.1,
+                },
+            }
+        }
+    }
+    path.write_text(yaml.safe_dump(overlay))
+    return path
+
+
+SHAPES_TARGETS = [
+    f"results/shapes/cache/{name}"
+    for name in ["manifest.parquet"]
+    + [f"{s}_{k}.npy" for s in ("train", "val", "test") for k in "xy"]
+]
+
+
+def test_custom_folder_dataset(tmp_path, snakemake_cmd, write_image_folder):
+    folder = write_image_folder(tmp_path / "shapes", SHAPE_CLASSES, per_class=5, size=(20, 24))
+    overlay = shapes_overlay(tmp_path / "shapes.yaml", folder)
+    workdir = tmp_path / "work"
+    result = snakemake_cmd(
+        workdir, *SHAPES_TARGETS, configfiles=[STUDY_CONFIG, TINY_CONFIG, overlay]
+    )
+    assert result.returncode == 0, describe_failure(result, workdir)
+    manifest = read_manifest(workdir, "shapes")
+    assert len(manifest) == 15
+    assert counts_per_class(manifest) == {"train": [3] * 3, "val": [1] * 3, "test": [1] * 3}
+    assert sorted(set(manifest["class_name"])) == SHAPE_CLASSES
+    assert all(Path(p).is_relative_to(folder) for p in manifest["path"])
+    x = np.load(workdir / "results" / "shapes" / "cache" / "train_x.npy")
+    assert x.shape == (9, 20, 24, 1) and x.dtype == np.float32
+    assert not (workdir / "resources").exists()  # no MNIST/FSDD work for this target
+
+
+def test_custom_folder_dataset_with_bad_image_fails_clearly(
+    tmp_path, snakemake_cmd, write_image_folder
+):
+    folder = write_image_folder(tmp_path / "shapes", SHAPE_CLASSES, per_class=5, size=(20, 24))
+    black = folder / "square" / "black.png"
+    Image.fromarray(np.zeros((20, 24), np.uint8)).save(black)
+    overlay = shapes_overlay(tmp_path / "shapes.yaml", folder)
+    workdir = tmp_path / "work"
+    result = snakemake_cmd(
+        workdir, "results/shapes/cache/manifest.parquet", configfiles=[STUDY_CONFIG, overlay]
+    )
+    assert result.returncode != 0
+    log = (workdir / "results" / "logs" / "data" / "manifest_shapes.log").read_text()
+    assert str(black) in log and "constant image" in log
+    assert not (workdir / "results" / "shapes" / "cache" / "manifest.parquet").exists()
+
+
+# --- (3) a wrong key or value fails at once, naming it -------------------------------------
+
+BAD_CONFIGS = {
+    "device-tpu": ({"device": "tpu"}, ["'tpu' is not one of", "['device']"]),
+    "unknown-top-level-key": ({"colour": "blue"}, ["'colour' was unexpected"]),
+    "unknown-variant": (
+        {"datasets": {"reduced_mnist": {"variants": ["base", "nonsense"]}}},
+        ["unknown ['nonsense']"],
+    ),
+    "unknown-dataset-key": (
+        {"datasets": {"fsdd": {"imagesize": [8, 8]}}},
+        ["'imagesize' was unexpected"],
+    ),
+    "bad-channels": (
+        {"datasets": {"fsdd": {"channels": 2}}},
+        ["2 is not one of", "['fsdd']['channels']"],
+    ),
+    "bad-split-method": (
+        {"datasets": {"fsdd": {"split": {"method": "bogus"}}}},
+        ["'bogus' is not one of"],
+    ),
+    "baseline-not-a-variant": (
+        {"datasets": {"fsdd": {"baseline": "cbam_original", "variants": ["lenet"]}}},
+        ["datasets.fsdd.baseline"],
+    ),
+    "bad-per-class": (
+        {"datasets": {"reduced_mnist": {"train_per_class": 0}}},
+        ["['reduced_mnist']['train_per_class']"],
+    ),
+    "folder-without-path": (
+        {
+            "datasets": {
+                "extra": {
+                    "source": "folder",
+                    "family": "digits",
+                    "image_size": [28, 28],
+                    "channels": 1,
+                    "classes": ["a", "b"],
+                    "split": {"method": "random"},
+                    "baseline": "base",
+                    "variants": ["base"],
+                    "recipe": {"validation": "test"},
+                }
+            }
+        },
+        ["'path' is a required property"],
+    ),
+}
+
+
+def dry_run_with(tmp_path, snakemake_cmd, overlay: dict):
+    path = tmp_path / "overlay.yaml"
+    path.write_text(yaml.safe_dump(overlay))
+    return snakemake_cmd(tmp_path / "work", configfiles=[STUDY_CONFIG, path], args=["-n"])
+
+
+@pytest.mark.parametrize("case", list(BAD_CONFIGS))
+def test_bad_config_fails_at_once_naming_it(tmp_path, snakemake_cmd, case):
+    overlay, names = BAD_CONFIGS[case]
+    result = dry_run_with(tmp_path, snakemake_cmd, overlay)
+    assert result.returncode != 0, result.stdout
+    for name in names:
+        assert name in result.stdout, result.stdout
+    assert "Job stats" not in result.stdout
+
+
+def test_speaker_split_without_a_speaker_fails_at_once(tmp_path, snakemake_cmd):
+    # method: speaker needs the held-out speaker's name; without one the run should stop at
+    # startup, not in the manifest job after fetching and converting the data.
+    result = dry_run_with(
+        tmp_path, snakemake_cmd, {"datasets": {"fsdd": {"split": {"method": "speaker"}}}}
+    )
+    assert result.returncode != 0, "split method 'speaker' without a speaker passed startup"
+    assert "speaker" in result.stdout
+
+
+# --- (4) lint and (5) dry run of the study ----------------------------------------------------
+
+
+def test_lint_of_the_study_config(tmp_path, snakemake_cmd):
+    result = snakemake_cmd(tmp_path, configfiles=[STUDY_CONFIG], args=["--lint"])
+    where = re.findall(r"^Lints for (.+?):$", result.stdout, flags=re.M)
+    what = sorted(set(re.findall(r"^\s+\* (.+?):?$", result.stdout, flags=re.M)))
+    assert result.returncode == 0, f"snakemake --lint: {what} in {where}"
+
+
+def test_dry_run_of_the_study(tmp_path, snakemake_cmd):
+    result = snakemake_cmd(tmp_path, configfiles=[STUDY_CONFIG], args=["-n"])
+    assert result.returncode == 0, result.stdout[-5000:]
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, flags=re.M))
+    config = yaml.safe_load(STUDY_CONFIG.read_text())
+    runs = sum(len(d["variants"]) for d in config["datasets"].values()) * len(config["seeds"])
+    expected = {
+        "mnist_raw": 4,
+        "fsdd_raw": 1,
+        "mnist_images": 1,
+        "fsdd_images": 1,
+        "manifest": 2,
+        "split_arrays": 5,
+        "noisy_train": 1,
+        "train": runs,
+        "all": 1,
+    }
+    assert {rule: int(jobs.get(rule, 0)) for rule in expected} == expected
+    assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
