@@ -17,7 +17,8 @@ from attnlab import raw
 from attnlab.errors import raise_if_problems
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff"}
-CHANNELS_OF_MODE = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "P": None, "I": 1, "I;16": 1}
+# 8-bit modes only: arrays are scaled by 1/255, so 16-bit or float images are refused.
+CHANNELS_OF_MODE = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 SPLITS = ("train", "val", "test")
 
 
@@ -59,11 +60,13 @@ def _list_class_folders(folder: Path, classes: list[str]) -> tuple[list[dict], l
             problems.append(f"{child}: class folder {child.name!r} is not a declared class")
     for label, name in enumerate(classes):
         class_dir = folder / name
-        files = sorted(p for p in class_dir.iterdir() if p.is_file()) if class_dir.is_dir() else []
+        files = sorted(class_dir.iterdir()) if class_dir.is_dir() else []
         if not files:
             problems.append(f"{class_dir}: class {name!r} has no images")
         for path in files:
-            if path.suffix.lower() not in IMAGE_SUFFIXES:
+            if path.is_dir():
+                problems.append(f"{path}: folder inside a class folder")
+            elif path.suffix.lower() not in IMAGE_SUFFIXES:
                 problems.append(f"{path}: not an image file (suffix {path.suffix or 'none'})")
             else:
                 entries.append({"path": str(path), "label": label, "class_name": name})
@@ -83,11 +86,21 @@ def check_image(path: Path | str, size: tuple[int, int], channels: int) -> str |
     if (height, width) != tuple(size):
         problems.append(f"size {height}x{width}, expected {size[0]}x{size[1]}")
     found = CHANNELS_OF_MODE.get(mode)
-    if found != channels:
+    if found is None:
+        problems.append(f"mode {mode} is not 8-bit grey or RGB, expected {channels} channel(s)")
+    elif found != channels:
         problems.append(f"mode {mode} ({found} channels), expected {channels} channel(s)")
-    if pixels.size and pixels.min() == pixels.max():
-        problems.append(f"constant image (every pixel {pixels.flat[0]}): blank or broken")
+    if is_constant(pixels):
+        problems.append("constant image (every pixel the same colour): blank or broken")
     return f"{path}: " + "; ".join(problems) if problems else None
+
+
+def is_constant(pixels: np.ndarray) -> bool:
+    """True when every pixel has the same value (grey) or the same colour (all channels)."""
+    if pixels.size == 0:
+        return True
+    flat = pixels.reshape(pixels.shape[0] * pixels.shape[1], -1)
+    return bool(np.all(flat == flat[0]))
 
 
 def build_manifest(

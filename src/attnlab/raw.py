@@ -101,9 +101,14 @@ def fetch_mnist(name: str, dest: Path | str, mirror: Path | str | None) -> Path:
     mirror_dir = None if mirror is None else Path(mirror) / "mnist"
     fetch(f"{name}.gz", gz_path, mirror_dir, tuple(url + f"{name}.gz" for url in MNIST_URLS))
     partial = dest.with_name(dest.name + ".part")
-    with gzip.open(gz_path, "rb") as source, open(partial, "wb") as out:
-        shutil.copyfileobj(source, out)
-    gz_path.unlink()
+    try:
+        with gzip.open(gz_path, "rb") as source, open(partial, "wb") as out:
+            shutil.copyfileobj(source, out)
+    except (OSError, EOFError) as error:
+        partial.unlink(missing_ok=True)
+        raise DataError(f"{gz_path}: corrupt or truncated gzip file ({error})") from error
+    finally:
+        gz_path.unlink(missing_ok=True)
     expected_sha, expected_shape = MNIST_FILES[name]
     verify_sha256(partial, expected_sha, label=f"{name} (decompressed)")
     read_idx(partial, expected_shape)
@@ -126,6 +131,8 @@ def read_idx(path: Path | str, expected_shape: tuple[int, ...] | None = None) ->
         raise DataError(f"{path}: not an IDX file of unsigned bytes (magic {data[:4].hex()})")
     ndim = data[3]
     header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataError(f"{path}: truncated IDX header ({len(data)} bytes, needs {header})")
     shape = tuple(int(d) for d in np.frombuffer(data[4:header], dtype=">i4"))
     if expected_shape is not None and shape != tuple(expected_shape):
         raise DataError(f"{path}: IDX shape {shape}, expected {tuple(expected_shape)}")
@@ -193,7 +200,8 @@ def read_wav(path: Path | str, rate: int = FSDD_RATE) -> np.ndarray:
                 handle.getsampwidth(),
                 handle.getframerate(),
             )
-            frames = handle.readframes(handle.getnframes())
+            declared = handle.getnframes()
+            frames = handle.readframes(declared)
     except (wave.Error, EOFError, OSError) as error:
         raise DataError(f"{path}: unreadable WAV ({error})") from error
     problems = []
@@ -205,6 +213,10 @@ def read_wav(path: Path | str, rate: int = FSDD_RATE) -> np.ndarray:
         problems.append(f"{framerate} Hz, expected {rate} Hz")
     if not frames:
         problems.append("no audio frames (empty recording)")
+    elif len(frames) != declared * channels * width:
+        problems.append(
+            f"truncated: {len(frames)} bytes of audio, header declares {declared} frames"
+        )
     if problems:
         raise DataError(f"{path}: " + "; ".join(problems))
     return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0

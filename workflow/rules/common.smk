@@ -138,10 +138,56 @@ def run_files(dataset, name):
     )
 
 
+FIGURES = [
+    "accuracy_curves",
+    "loss_curves",
+    "confusion",
+    "cost_benefit",
+    "attention_spatial",
+    "attention_self",
+    "channel_weights",
+    "gradcam",
+]
+STUDY_TABLES = ["cross_domain", "verdicts", "params"]
+
+
+def dataset_outputs(dataset):
+    """Caches, runs, tables and figures of one dataset."""
+    tables = [
+        f"results/tables/{dataset}/{name}.csv"
+        for name in ("study", "compare", "mcnemar")
+    ]
+    figures = [f"results/figures/{dataset}/{name}.png" for name in FIGURES]
+    return (
+        dataset_cache(dataset) + run_files(dataset, "metrics.json") + tables + figures
+    )
+
+
+def dataset_report(dataset, caption, name):
+    """A report entry of one dataset: category per dataset, labelled by what it shows."""
+    return report(
+        f"results/figures/{dataset}/{name}.png",
+        caption=f"../report/{caption}.rst",
+        category=dataset,
+        labels={"figure": name.replace("_", " ")},
+    )
+
+
+def table_report(path, caption, category, name):
+    return report(
+        path,
+        caption=f"../report/{caption}.rst",
+        category=category,
+        labels={"table": name},
+    )
+
+
 def all_targets():
-    targets = []
+    targets = [f"results/tables/{name}.csv" for name in STUDY_TABLES] + [
+        "results/summary.md"
+    ]
     for dataset in DATASETS:
-        targets += dataset_cache(dataset) + run_files(dataset, "metrics.json")
+        targets += dataset_outputs(dataset)
     return targets
 
 

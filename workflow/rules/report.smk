@@ -1,0 +1,142 @@
+# Trained runs -> tables, statistics, figures, summary (and the HTML report's entries).
+
+
+rule dataset_tables:
+    input:
+        metrics=lambda wc: run_files(wc.dataset, "metrics.json"),
+        predictions=lambda wc: run_files(wc.dataset, "predictions.parquet"),
+    output:
+        study_csv=table_report(
+            "results/tables/{dataset}/study.csv", "study_table", "{dataset}", "study"
+        ),
+        study_md="results/tables/{dataset}/study.md",
+        compare_csv=table_report(
+            "results/tables/{dataset}/compare.csv",
+            "comparisons",
+            "{dataset}",
+            "vs baseline",
+        ),
+        compare_md="results/tables/{dataset}/compare.md",
+        mcnemar_csv=table_report(
+            "results/tables/{dataset}/mcnemar.csv", "mcnemar", "{dataset}", "McNemar"
+        ),
+    log:
+        "results/logs/report/tables_{dataset}.log",
+    conda:
+        "../envs/attnlab.yaml"
+    params:
+        baseline=lambda wc: dataset_config(wc.dataset)["baseline"],
+    script:
+        "../scripts/tables_dataset.py"
+
+
+rule study_tables:
+    input:
+        metrics=[f for d in DATASETS for f in run_files(d, "metrics.json")],
+        predictions=[f for d in DATASETS for f in run_files(d, "predictions.parquet")],
+    output:
+        cross_domain_csv=table_report(
+            "results/tables/cross_domain.csv", "cross_domain", "study", "cross-domain"
+        ),
+        cross_domain_md="results/tables/cross_domain.md",
+        verdicts_csv=table_report(
+            "results/tables/verdicts.csv", "verdicts", "study", "verdicts"
+        ),
+        verdicts_md="results/tables/verdicts.md",
+        params_csv=table_report(
+            "results/tables/params.csv", "params", "study", "parameters"
+        ),
+        params_md="results/tables/params.md",
+        summary=report(
+            "results/summary.md", caption="../report/summary.rst", category="study"
+        ),
+    log:
+        "results/logs/report/tables.log",
+    conda:
+        "../envs/attnlab.yaml"
+    params:
+        baselines={d: dataset_config(d)["baseline"] for d in DATASETS},
+    script:
+        "../scripts/tables.py"
+
+
+rule curves:
+    input:
+        history=lambda wc: run_files(wc.dataset, "history.csv"),
+    output:
+        accuracy=dataset_report("{dataset}", "accuracy_curves", "accuracy_curves"),
+        loss=dataset_report("{dataset}", "loss_curves", "loss_curves"),
+    log:
+        "results/logs/report/curves_{dataset}.log",
+    conda:
+        "../envs/attnlab.yaml"
+    params:
+        title="{dataset}",
+    script:
+        "../scripts/figures_curves.py"
+
+
+rule results_figures:
+    input:
+        metrics=lambda wc: run_files(wc.dataset, "metrics.json"),
+        predictions=lambda wc: run_files(wc.dataset, "predictions.parquet"),
+    output:
+        confusion=dataset_report("{dataset}", "confusion", "confusion"),
+        cost_benefit=dataset_report("{dataset}", "cost_benefit", "cost_benefit"),
+    log:
+        "results/logs/report/results_figures_{dataset}.log",
+    conda:
+        "../envs/attnlab.yaml"
+    params:
+        baselines=lambda wc: {wc.dataset: dataset_config(wc.dataset)["baseline"]},
+        classes=lambda wc: dataset_config(wc.dataset)["classes"],
+        title="{dataset}",
+    script:
+        "../scripts/figures_results.py"
+
+
+rule attention_maps:
+    input:
+        model="results/{dataset}/{variant}/seed{seed}/model.keras",
+        images="results/{dataset}/cache/test_x.npy",
+        labels="results/{dataset}/cache/test_y.npy",
+    output:
+        maps="results/{dataset}/{variant}/seed{seed}/attention_maps.npz",
+    log:
+        "results/logs/report/attention_maps/{dataset}/{variant}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/attention_maps/{dataset}/{variant}/seed{seed}.tsv"
+    conda:
+        "../envs/attnlab.yaml"
+    threads: config["threads"]
+    resources:
+        gpu=1 if config["device"] == "gpu" else 0,
+    params:
+        examples=config.get("figures", {}).get("examples", 6),
+        seed=config["data_seed"],
+        device=config["device"],
+    script:
+        "../scripts/attention_maps.py"
+
+
+rule attention_figures:
+    input:
+        maps=lambda wc: expand(
+            "results/{dataset}/{variant}/seed{seed}/attention_maps.npz",
+            dataset=wc.dataset,
+            variant=variants_of(wc.dataset),
+            seed=SEEDS[0],
+        ),
+    output:
+        spatial=dataset_report("{dataset}", "attention_spatial", "attention_spatial"),
+        self_attention=dataset_report("{dataset}", "attention_self", "attention_self"),
+        channel=dataset_report("{dataset}", "channel_weights", "channel_weights"),
+        gradcam=dataset_report("{dataset}", "gradcam", "gradcam"),
+    log:
+        "results/logs/report/attention_figures_{dataset}.log",
+    conda:
+        "../envs/attnlab.yaml"
+    params:
+        title="{dataset}",
+    script:
+        "../scripts/figures_attention.py"
