@@ -12,6 +12,9 @@ Fixtures (all documented below):
 - `mnist_raw_dir`: a folder with the four verified, decompressed MNIST IDX files.
 - `write_image_folder(root, ...)`: writes a small synthetic class-folder PNG dataset.
 - `write_wav(path, ...)`: writes a small WAV file (a tone plus noise) in any PCM format.
+
+Plain helpers: `digits_overlay(**recipe)` and `write_digits_config(workdir, overlay)` make a
+complete config with Reduced MNIST only (a few images per class, variants base and se).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from PIL import Image
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +74,38 @@ def mirror_or_skip() -> Path:
 def mirror() -> Path:
     """The offline data mirror (`<repo>/../shared/data`); skips the test when missing."""
     return mirror_or_skip()
+
+
+def digits_overlay(**recipe) -> dict:
+    """Only Reduced MNIST, a few images per class, variants base and se, these recipe keys."""
+    return {
+        "mirror": str(MIRROR),
+        "datasets": {
+            "reduced_mnist": {
+                "train_per_class": 6,
+                "test_per_class": 3,
+                "variants": ["base", "se"],
+                "recipe": {"epochs": 1, **recipe},
+            }
+        },
+    }
+
+
+def write_digits_config(workdir: Path | str, overlay: dict) -> Path:
+    """Write `workdir/config.yaml`: the study config without fsdd, `overlay` merged on top.
+
+    A complete file rather than an overlay, since overlays cannot remove a dataset.
+    """
+    config = yaml.safe_load(STUDY_CONFIG.read_text())
+    del config["datasets"]["fsdd"]
+    digits = config["datasets"]["reduced_mnist"]
+    for key, value in overlay["datasets"]["reduced_mnist"].items():
+        digits[key] = {**digits[key], **value} if isinstance(value, dict) else value
+    config.update({key: value for key, value in overlay.items() if key != "datasets"})
+    path = Path(workdir) / "config.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(config))
+    return path
 
 
 def run_snakemake(

@@ -22,6 +22,7 @@ daemons' logs when snakemake fails (``check=False`` returns the result instead).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -37,6 +38,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "slurm"))
 
 import slurm_cluster  # noqa: E402
+from conftest import (  # noqa: E402
+    SNAKEFILE,
+    describe_failure,
+    digits_overlay,
+    run_snakemake,
+    write_digits_config,
+)
 from slurm_cluster import run_snakemake_on_slurm  # noqa: E402
 
 # A workflow that needs nothing but snakemake: one plain job, one asking for a GPU
@@ -260,3 +268,29 @@ def test_local_gpu_profile_caps_gpu_jobs(tmp_path):
     uncapped.mkdir()
     _snakemake(uncapped, GPU_JOBS_SNAKEFILE, *profile, "--resources", "gpu=2")
     assert _overlap(uncapped), "control run did not run the two jobs at once"
+
+
+@pytest.mark.slurm
+@pytest.mark.slow
+def test_tiny_study_through_slurm_matches_a_local_run(slurm, tmp_path, monkeypatch, mirror):
+    """The real workflow on the cluster with device gpu: training jobs ask SLURM for a GPU,
+    and their results equal a local run's (the fake GPU is /dev/null, so TensorFlow is
+    allowed to fall back to the CPU here)."""
+    monkeypatch.setenv("ATTNLAB_ALLOW_NO_GPU", "1")
+    overlay = {**digits_overlay(), "device": "gpu"}
+    config = write_digits_config(tmp_path, overlay)
+    targets = [f"results/reduced_mnist/{v}/seed4/metrics.json" for v in ("base", "se")]
+    on_slurm, local = tmp_path / "slurm", tmp_path / "local"
+    run_snakemake_on_slurm(slurm, on_slurm, SNAKEFILE, configfiles=[config], extra_args=targets)
+    result = run_snakemake(local, *targets, configfiles=[config])
+    assert result.returncode == 0, describe_failure(result, local)
+
+    train_logs = sorted((on_slurm / ".snakemake/slurm_logs/rule_train").rglob("*.log"))
+    assert len(train_logs) == 2, train_logs
+    for log in train_logs:
+        record = _job_record(slurm, log.stem)
+        assert "JobState=COMPLETED" in record and re.search(r"gres:gpu:1", record), record
+    for target in targets:
+        ours, theirs = (json.loads((root / target).read_text()) for root in (on_slurm, local))
+        for key in ("test_accuracy", "test_loss", "params", "epochs_run", "device"):
+            assert ours[key] == theirs[key], (target, key)

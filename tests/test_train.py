@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
+from conftest import digits_overlay, write_digits_config
 
 REPO = Path(__file__).resolve().parents[1]
 MIRROR = REPO.parent / "shared" / "data"
@@ -24,35 +24,8 @@ pytestmark = [
 ]
 
 
-def digits_overlay(**recipe) -> dict:
-    """Only Reduced MNIST, a few images per class, the given recipe changes."""
-    return {
-        "mirror": str(MIRROR),
-        "datasets": {
-            "reduced_mnist": {
-                "train_per_class": 6,
-                "test_per_class": 3,
-                "variants": ["base", "se"],
-                "recipe": {"epochs": 1, **recipe},
-            }
-        },
-    }
-
-
-def study_without_fsdd(workdir: Path, overlay: dict) -> dict:
-    """A full config file (not an overlay) so that the fsdd dataset is absent."""
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    del config["datasets"]["fsdd"]
-    merged = config["datasets"]["reduced_mnist"]
-    for key, value in overlay["datasets"]["reduced_mnist"].items():
-        merged[key] = {**merged[key], **value} if isinstance(value, dict) else value
-    config.update({key: value for key, value in overlay.items() if key != "datasets"})
-    return config
-
-
 def run_workflow(workdir: Path, overlay: dict, *args: str, **kwargs) -> subprocess.CompletedProcess:
-    config_path = workdir / "config.yaml"
-    config_path.write_text(yaml.safe_dump(study_without_fsdd(workdir, overlay)))
+    config_path = write_digits_config(workdir, overlay)
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
     command += [*args, "--directory", str(workdir), "--cores", "2"]
     command += ["--configfile", str(config_path)]  # last: it takes several values
@@ -176,7 +149,7 @@ def test_killed_job_resumes_from_its_last_epoch(tmp_path):
         )
     )
     log = tmp_path / "results/logs/train/reduced_mnist/base/seed4.log"
-    config_path = tmp_path / "config.yaml"
+    config_path = write_digits_config(tmp_path, overlay)
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), target]
     command += ["--directory", str(tmp_path), "--cores", "2", "--configfile", str(config_path)]
     process = subprocess.Popen(

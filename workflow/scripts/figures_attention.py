@@ -31,7 +31,7 @@ with job_log(snakemake.log[0]) as log:
         cams[variant] = archive["gradcam"]
         for key in archive.files:
             if "/" in key:
-                maps[f"{variant}: {key}"] = archive[key]
+                maps[f"{variant}\n{key}"] = archive[key]
     made = figures.attention_figures(images, maps, labels, title)
     for kind in KINDS:
         if hasattr(snakemake.output, kind):

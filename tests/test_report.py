@@ -1,0 +1,106 @@
+"""The whole tiny study with 2 seeds: tables, verdicts, figures, summary and the HTML report."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import STUDY_CONFIG, TINY_CONFIG, describe_failure, run_snakemake
+from PIL import Image
+
+from attnlab import stats, tables
+
+pytestmark = pytest.mark.slow
+
+SEEDS = [4, 5]
+FIGURES = [
+    "accuracy_curves",
+    "loss_curves",
+    "confusion",
+    "cost_benefit",
+    "attention_spatial",
+    "attention_self",
+    "channel_weights",
+    "gradcam",
+]
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory, mirror):
+    workdir = tmp_path_factory.mktemp("tiny_study")
+    seeds = workdir / "seeds.yaml"
+    seeds.write_text(yaml.safe_dump({"seeds": SEEDS}))
+    configfiles = (STUDY_CONFIG, TINY_CONFIG, seeds)
+    result = run_snakemake(workdir, configfiles=configfiles, config={"mirror": mirror})
+    if result.returncode != 0:
+        pytest.fail("tiny study failed\n" + describe_failure(result, workdir))
+    return workdir, configfiles, yaml.safe_load(STUDY_CONFIG.read_text())
+
+
+def test_study_tables_have_a_finite_row_per_variant(study):
+    workdir, _, config = study
+    for dataset, settings in config["datasets"].items():
+        table = pd.read_csv(workdir / f"results/tables/{dataset}/study.csv")
+        assert sorted(table["variant"]) == sorted(settings["variants"])
+        numbers = table.select_dtypes("number")
+        assert {"accuracy_mean", "time_mean_s"} <= set(numbers.columns), table.columns
+        assert numbers[["accuracy_mean", "time_mean_s"]].notna().all().all()
+        assert (table["n_seeds"] == len(SEEDS)).all()
+        compare = pd.read_csv(workdir / f"results/tables/{dataset}/compare.csv")
+        assert len(compare) == len(settings["variants"]) - 1
+
+
+def test_cross_domain_and_params_tables(study):
+    workdir, _, config = study
+    cross = pd.read_csv(workdir / "results/tables/cross_domain.csv")
+    assert set(config["datasets"]) <= set(cross["dataset"])
+    params = pd.read_csv(workdir / "results/tables/params.csv")
+    assert params.set_index(["family", "variant"]).loc[("digits", "base"), "params"] == 225_034
+
+
+def test_verdicts_name_every_claim_and_are_inconclusive_with_one_seed(study):
+    workdir, _, _ = study
+    verdicts = pd.read_csv(workdir / "results/tables/verdicts.csv")
+    assert len(verdicts) == 6
+    assert set(verdicts["verdict"]) <= {"supported", "contradicted", "inconclusive"}
+    assert (verdicts["n_seeds"] == len(SEEDS)).all()
+    run_dirs = sorted(path.parent for path in workdir.glob("results/*/*/seed4/metrics.json"))
+    single = stats.verdicts(tables.load_runs(run_dirs), tables.load_predictions(run_dirs))
+    assert (single["verdict"] == "inconclusive").all()
+    assert single["reason"].str.contains("n=1").all()
+
+
+def test_summary_states_the_seeds(study):
+    workdir, _, _ = study
+    summary = (workdir / "results/summary.md").read_text()
+    assert "n=2" in summary and "Verdicts" in summary
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_figures_are_readable_pngs(study, name):
+    workdir, _, config = study
+    for dataset in config["datasets"]:
+        path = workdir / f"results/figures/{dataset}/{name}.png"
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+        with Image.open(path) as image:
+            image.verify()
+        with Image.open(path) as image:
+            width, height = image.size
+        assert width >= 400 and height >= 200, (path, image.size)
+        assert path.stat().st_size > 5_000, path
+
+
+def test_html_report(study, tmp_path):
+    workdir, configfiles, _ = study
+    report = workdir / "results/report.html"
+    args = ("--report", str(report))
+    result = run_snakemake(workdir, configfiles=configfiles, args=args)
+    assert result.returncode == 0, describe_failure(result, workdir)
+    text = report.read_text(errors="replace")
+    assert "<html" in text.lower() and report.stat().st_size > 100_000
+
+
+def test_finished_study_is_a_no_op(study):
+    workdir, configfiles, _ = study
+    result = run_snakemake(workdir, configfiles=configfiles, args=("-n",))
+    assert result.returncode == 0 and "Nothing to be done" in result.stdout, result.stdout[-3000:]
