@@ -87,7 +87,7 @@ def test_figures_are_readable_pngs(study, name):
         with Image.open(path) as image:
             width, height = image.size
         assert width >= 400 and height >= 200, (path, image.size)
-        assert path.stat().st_size > 5_000, path
+        assert path.stat().st_size > 4_000, path
 
 
 def test_html_report(study, tmp_path):
