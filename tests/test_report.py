@@ -104,3 +104,8 @@ def test_finished_study_is_a_no_op(study):
     workdir, configfiles, _ = study
     result = run_snakemake(workdir, configfiles=configfiles, args=("-n",))
     assert result.returncode == 0 and "Nothing to be done" in result.stdout, result.stdout[-3000:]
+    # Where the verified raw files came from is not a rerun trigger.
+    result = run_snakemake(
+        workdir, configfiles=configfiles, config={"mirror": "/elsewhere"}, args=("-n",)
+    )
+    assert result.returncode == 0 and "Nothing to be done" in result.stdout, result.stdout[-3000:]

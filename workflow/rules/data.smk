@@ -1,4 +1,6 @@
 # Raw inputs -> image folders (one folder per class) -> manifest + NPY caches.
+# The mirror is read from the config inside the fetch scripts, not passed as a param:
+# where the verified bytes came from must not make the whole study rerun.
 
 
 rule mnist_raw:
@@ -10,8 +12,6 @@ rule mnist_raw:
         name=one_of(MNIST_NAMES),
     conda:
         "../envs/attnlab.yaml"
-    params:
-        mirror=config.get("mirror"),
     script:
         "../scripts/fetch_mnist.py"
 
@@ -23,8 +23,6 @@ rule fsdd_raw:
         "results/logs/data/fsdd_raw.log",
     conda:
         "../envs/attnlab.yaml"
-    params:
-        mirror=config.get("mirror"),
     script:
         "../scripts/fetch_fsdd.py"
 

@@ -5,5 +5,5 @@ from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
     name = snakemake.wildcards.name
-    path = raw.fetch_mnist(name, snakemake.output[0], snakemake.params.mirror)
+    path = raw.fetch_mnist(name, snakemake.output[0], snakemake.config.get("mirror"))
     log.info("%s verified (sha256 %s)", path, raw.MNIST_FILES[name][0])
