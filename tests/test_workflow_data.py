@@ -235,11 +235,21 @@ BAD_CONFIGS = {
                     "split": {"method": "random"},
                     "baseline": "base",
                     "variants": ["base"],
-                    "recipe": {"validation": "test"},
+                    "recipe": {
+                        "learning_rate": 0.001,
+                        "epochs": 1,
+                        "batch_size": 8,
+                        "noisy_train": False,
+                        "validation": "val",
+                    },
                 }
             }
         },
         ["'path' is a required property"],
+    ),
+    "recipe-without-epochs": (
+        {"datasets": {"reduced_mnist": {"recipe": {"epochs": None}}}},
+        ["epochs", "None is not of type 'integer'"],
     ),
 }
 
