@@ -99,13 +99,27 @@ def carve_validation(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None):
-    """Batched tf.data pipeline; shuffled with `seed` for training, in order otherwise."""
+    """Batched tf.data pipeline; shuffled with `seed` for training, in order otherwise.
+
+    The training order is a seeded shuffle of the example indices, and each batch is one
+    gather from the in-memory arrays. This visits the examples in exactly the order of
+    `from_tensor_slices((x, y)).shuffle(len(x), seed)` (a shuffle's permutation depends only
+    on its seed and the element count) without copying every example into a shuffle
+    buffer and then again into its batch.
+    """
     import tensorflow as tf
 
-    dataset = tf.data.Dataset.from_tensor_slices((x, y))
-    if seed is not None:
-        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    if seed is None:
+        dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
+    else:
+        features, labels = tf.constant(x), tf.constant(y)
+        dataset = (
+            tf.data.Dataset.range(len(x))
+            .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+            .batch(batch_size)
+            .map(lambda index: (tf.gather(features, index), tf.gather(labels, index)))
+        )
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def compile_model(job: Job, input_shape, num_classes: int):
@@ -126,7 +140,10 @@ def compile_model(job: Job, input_shape, num_classes: int):
         optimizer=optimizer,
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        # Several steps per call of the compiled function: same math, less Python per step.
         steps_per_execution=recipe.get("steps_per_execution", 1),
+        # XLA: opt-in; on CPU it did not speed these models up (BENCHMARKS.md).
+        jit_compile=bool(recipe.get("jit_compile", False)),
     )
     return model
 
@@ -146,14 +163,21 @@ def epoch_log_callback(job: Job, history_path: Path):
             self.epoch, self.started = epoch, time.perf_counter()
 
         def on_train_batch_end(self, batch, logs=None):
-            loss = float((logs or {}).get("loss", 0.0))
+            # Called once per `steps_per_execution` steps. The logged loss is the running
+            # mean of the epoch, so a NaN/inf in any step of the epoch shows here, at the
+            # latest at the epoch's last step.
+            self.check_loss((logs or {}).get("loss", 0.0), f" (by batch {batch + 1})")
+
+        def check_loss(self, loss, where=""):
+            loss = float(loss)
             if not np.isfinite(loss):
                 raise NonFiniteLossError(
-                    f"{job.label()}: training loss became {loss} in epoch {self.epoch + 1} "
-                    f"(batch {batch + 1}); recipe {job.recipe}, precision {job.precision}"
+                    f"{job.label()}: training loss became {loss} in epoch {self.epoch + 1}"
+                    f"{where}; recipe {job.recipe}, precision {job.precision}"
                 )
 
         def on_epoch_end(self, epoch, logs=None):
+            self.check_loss(logs.get("loss", 0.0))
             row = {name: float(logs.get(name, np.nan)) for name in HISTORY_COLUMNS[1:5]}
             row.update(epoch=epoch + 1, seconds=time.perf_counter() - self.started)
             rows = pd.concat([read_history(history_path), pd.DataFrame([row])])
@@ -237,6 +261,7 @@ def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
 
     from attnlab.runtime import device_name
 
+    began = time.perf_counter()
     gpu = device_name(job.device)
     if job.device == "gpu" and gpu is None and not os.environ.get("ATTNLAB_ALLOW_NO_GPU"):
         raise RuntimeError(f"{job.label()}: config device is gpu but TensorFlow sees no GPU")
@@ -261,6 +286,7 @@ def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
         shutil.rmtree(outputs.backup_dir, ignore_errors=True)
         raise
     fit_seconds = time.perf_counter() - started
+    saving = time.perf_counter()
     history = read_history(outputs.backup_dir / "history.csv")
     earlier = history[history["epoch"] <= (getattr(model, "_initial_epoch", 0) or 0)]
     model.save(outputs.model)
@@ -299,4 +325,11 @@ def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
     partial.write_text(json.dumps(metrics, indent=2) + "\n")
     partial.replace(outputs.metrics)
     shutil.rmtree(outputs.backup_dir)
+    log.info(
+        "%s: setup %.1f s, fit %.1f s, save/reload/evaluate %.1f s",
+        job.label(),
+        started - began,
+        fit_seconds,
+        time.perf_counter() - saving,
+    )
     return metrics

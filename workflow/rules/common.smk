@@ -120,6 +120,31 @@ def train_inputs(wildcards):
     return {"manifest": cache_file(wildcards.dataset, "manifest.parquet"), **files}
 
 
+def train_priority(wildcards):
+    """Schedule the longest trainings first; any data job before any training.
+
+    Negative, so that the data jobs (priority 0) that feed the long trainings are never
+    queued behind short ones. Trainings are ranked by image area x epochs (the
+    spectrogram models take ~5-10x the digit models), and within a dataset the
+    baseline (no attention block, the cheapest) goes last. Only the order changes.
+    """
+
+    def cost(dataset, variant):
+        height, width = dataset_config(dataset)["image_size"]
+        area_epochs = height * width * recipe_of(dataset, variant)["epochs"]
+        return (-area_epochs, variant == dataset_config(dataset)["baseline"])
+
+    ranked = sorted(
+        (
+            (dataset, variant)
+            for dataset in DATASETS
+            for variant in variants_of(dataset)
+        ),
+        key=lambda pair: cost(*pair),
+    )
+    return -1 - ranked.index((wildcards.dataset, wildcards.variant))
+
+
 def train_mem_mb(wildcards, attempt):
     """Memory for SLURM: the cache arrays plus TensorFlow's overhead, more on retries."""
     cfg = dataset_config(wildcards.dataset)

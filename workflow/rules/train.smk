@@ -13,6 +13,7 @@ rule train:
         "results/logs/train/{dataset}/{variant}/seed{seed}.log",
     benchmark:
         "results/benchmarks/train/{dataset}/{variant}/seed{seed}.tsv"
+    priority: train_priority
     conda:
         "../envs/attnlab.yaml"
     threads: config["threads"]
