@@ -141,9 +141,9 @@ def compile_model(job: Job, input_shape, num_classes: int):
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         # Several steps per call of the compiled function: same math, less Python per step.
+        # (No XLA: 1.6-11x slower on CPU for these models, and Keras turns it off under
+        # op determinism anyway; see BENCHMARKS.md.)
         steps_per_execution=recipe.get("steps_per_execution", 1),
-        # XLA: opt-in; on CPU it did not speed these models up (BENCHMARKS.md).
-        jit_compile=bool(recipe.get("jit_compile", False)),
     )
     return model
 
