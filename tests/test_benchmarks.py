@@ -1,0 +1,97 @@
+"""The benchmark scripts: FLOP counting, the driver's bookkeeping, the reference script."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from conftest import REPO_ROOT
+
+BENCHMARKS = REPO_ROOT / "benchmarks"
+
+
+def load_driver():
+    spec = importlib.util.spec_from_file_location("bench_run", BENCHMARKS / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_forward_flops_of_the_base_digit_model_by_hand():
+    from attnlab.models import build
+
+    driver = load_driver()
+    conv1 = 2 * 26 * 26 * 32 * 3 * 3 * 1
+    conv2 = 2 * 11 * 11 * 64 * 3 * 3 * 32
+    dense = 2 * 1600 * 128 + 2 * 128 * 10
+    model = build("base", (28, 28, 1), 10, family="digits")
+    assert driver.forward_flops(model) == conv1 + conv2 + dense == 5_262_080
+
+
+def test_forward_flops_refuses_layers_it_cannot_count():
+    from attnlab.models import build
+
+    driver = load_driver()
+    with pytest.raises(ValueError, match="no FLOP count for layer"):
+        driver.forward_flops(build("cbam", (28, 28, 1), 10, family="digits"))
+
+
+def test_record_ratio_and_target_direction(tmp_path):
+    driver = load_driver()
+    args = SimpleNamespace(workdir=str(tmp_path), only=None, set=None)
+    bench = driver.Bench(args)
+    bench.record("study_wall", 100.0, 40.0, target=0.45, on="ratio")
+    bench.record("study_wall", 100.0, 50.0, target=0.45, on="ratio")
+    bench.record("flops_fraction", 100.0, 39.0, target=0.4, on="ratio", at_least=True)
+    bench.record("noop_rerun", pipeline=2.0, target=10.0)
+    assert [row["ratio"] for row in bench.rows[:3]] == [0.4, 0.5, 0.39]
+    assert [row["met"] for row in bench.rows] == [True, False, False, True]
+    bench.write(tmp_path / "out.csv")
+    lines = (tmp_path / "out.csv").read_text().splitlines()
+    assert lines[0].startswith("metric,dataset,variant,reference,pipeline,ratio")
+    assert len(lines) == 5
+
+
+def write_tiny_caches(results):
+    rng = np.random.default_rng(0)
+    shapes = {"reduced_mnist": (28, 28, 1), "fsdd": (32, 32, 3)}
+    splits = {"reduced_mnist": ["train", "test"], "fsdd": ["train", "val", "test"]}
+    for dataset, shape in shapes.items():
+        cache = results / dataset / "cache"
+        cache.mkdir(parents=True)
+        for split in splits[dataset]:
+            np.save(cache / f"{split}_x.npy", rng.random((20, *shape), dtype=np.float32))
+            np.save(cache / f"{split}_y.npy", np.arange(20) % 10)
+        if dataset == "fsdd":
+            np.save(cache / "train_noisy_x.npy", rng.random((20, *shape), dtype=np.float32))
+
+
+@pytest.mark.slow
+def test_reference_script_trains_every_study_model(tmp_path):
+    write_tiny_caches(tmp_path / "results")
+    out = tmp_path / "reference.json"
+    command = [sys.executable, str(BENCHMARKS / "reference.py")]
+    command += ["--results", str(tmp_path / "results"), "--epochs", "1", "--json", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    models = json.loads(out.read_text())["models"]
+    trained = [(row["dataset"], row["variant"]) for row in models]
+    assert trained == [
+        ("reduced_mnist", "base"),
+        ("reduced_mnist", "spatial"),
+        ("reduced_mnist", "self_attention"),
+        ("reduced_mnist", "cbam"),
+        ("reduced_mnist", "se"),
+        ("fsdd", "lenet"),
+        ("fsdd", "cbam"),
+        ("fsdd", "hybrid"),
+    ]
+    for row in models:
+        assert row["epochs_run"] == 1
+        assert row["seconds"] > 0
+        assert 0.0 <= row["test_accuracy"] <= 1.0
