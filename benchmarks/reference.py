@@ -25,10 +25,10 @@ import os
 import time
 from pathlib import Path
 
-STUDY = {
-    "digits": ("reduced_mnist", ["base", "spatial", "self_attention", "cbam", "se"]),
-    "spectrogram": ("fsdd", ["lenet", "cbam", "hybrid"]),
-}
+from attnlab.variants import STUDY_VARIANTS
+
+DATASETS = {"digits": "reduced_mnist", "spectrogram": "fsdd"}
+STUDY = {family: (DATASETS[family], STUDY_VARIANTS[family]) for family in DATASETS}
 
 
 def parse_args(argv=None):

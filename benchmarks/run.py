@@ -46,13 +46,15 @@ from pathlib import Path
 
 import yaml
 
+from attnlab import variants as study
+
 REPO = Path(__file__).resolve().parents[1]
 SECTIONS = ["matmul", "study", "flops", "dryrun", "noop"]
+CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+FAMILIES = {dataset: entry["family"] for dataset, entry in CONFIG["datasets"].items()}
 STUDY_VARIANTS = {
-    "reduced_mnist": ["base", "spatial", "self_attention", "cbam", "se"],
-    "fsdd": ["lenet", "cbam", "hybrid"],
+    dataset: list(study.STUDY_VARIANTS[family]) for dataset, family in FAMILIES.items()
 }
-FAMILIES = {"reduced_mnist": "digits", "fsdd": "spectrogram"}
 TARGETS = {
     "study_wall_ratio": 0.45,
     "flops_fraction": 0.40,
@@ -127,7 +129,7 @@ class Bench:
         self.rows: list[dict] = []
         self.root = Path(args.workdir or tempfile.mkdtemp(prefix="attnlab-bench-"))
         self.root.mkdir(parents=True, exist_ok=True)
-        self.config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+        self.config = CONFIG
         self.threads = int(self.config["threads"])
         self.datasets = [args.only] if args.only else list(STUDY_VARIANTS)
         self.env = dict(os.environ)
@@ -212,9 +214,9 @@ class Bench:
         path.write_text(yaml.safe_dump(content))
         return path
 
-    def cache_targets(self) -> list[str]:
+    def cache_targets(self, datasets=None) -> list[str]:
         targets = []
-        for dataset in self.datasets:
+        for dataset in datasets or self.datasets:
             names = ["manifest.parquet", "train_x.npy", "train_y.npy", "test_x.npy", "test_y.npy"]
             if dataset == "fsdd":
                 names += ["val_x.npy", "val_y.npy", "train_noisy_x.npy"]
@@ -391,14 +393,15 @@ class Bench:
             folder = self.fresh("flops")
         overlay = self.overlay(folder)
         target = "results/reduced_mnist/base/seed4/metrics.json"
-        self.snakemake(folder, "--cores", "2", *self.cache_targets()[:5], configfiles=[overlay])
+        data = self.cache_targets(["reduced_mnist"])
+        self.snakemake(folder, "--cores", "2", *data, configfiles=[overlay])
         self.snakemake(folder, target, "--cores", "2", "--forcerun", "train", configfiles=[overlay])
         metrics = json.loads((folder / target).read_text())
-        manifest = folder / "results/reduced_mnist/cache"
+        cache = folder / "results/reduced_mnist/cache"
         import numpy as np
 
-        n_train = len(np.load(manifest / "train_y.npy"))
-        n_val = len(np.load(manifest / "test_y.npy"))
+        n_train = len(np.load(cache / "train_y.npy"))
+        n_val = len(np.load(cache / "test_y.npy"))
         epochs = metrics["epochs_run"]
         flops = epochs * (3 * forward * n_train + forward * n_val)
         achieved = flops / metrics["train_seconds"]

@@ -141,7 +141,7 @@ def compile_model(job: Job, input_shape, num_classes: int):
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         # Several steps per call of the compiled function: same math, less Python per step.
-        # (No XLA: 1.6-11x slower on CPU for these models, and Keras turns it off under
+        # (No XLA: 2.1-2.4x slower on CPU for these models, and Keras turns it off under
         # op determinism anyway; see BENCHMARKS.md.)
         steps_per_execution=recipe.get("steps_per_execution", 1),
     )
