@@ -25,10 +25,10 @@ import os
 import time
 from pathlib import Path
 
-from attnlab.variants import STUDY_VARIANTS
+from attnlab.registry import study_variants
 
 DATASETS = {"digits": "reduced_mnist", "spectrogram": "fsdd"}
-STUDY = {family: (DATASETS[family], STUDY_VARIANTS[family]) for family in DATASETS}
+STUDY = {family: (DATASETS[family], study_variants(family)) for family in DATASETS}
 
 
 def parse_args(argv=None):

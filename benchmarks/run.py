@@ -46,14 +46,14 @@ from pathlib import Path
 
 import yaml
 
-from attnlab import variants as study
+from attnlab import registry
 
 REPO = Path(__file__).resolve().parents[1]
 SECTIONS = ["matmul", "study", "flops", "dryrun", "noop"]
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 FAMILIES = {dataset: entry["family"] for dataset, entry in CONFIG["datasets"].items()}
 STUDY_VARIANTS = {
-    dataset: list(study.STUDY_VARIANTS[family]) for dataset, family in FAMILIES.items()
+    dataset: registry.study_variants(family) for dataset, family in FAMILIES.items()
 }
 TARGETS = {
     "study_wall_ratio": 0.45,

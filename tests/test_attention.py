@@ -21,6 +21,22 @@ EXPECTED_MAPS = {
         "cbam_original/channel": (32,),
         "cbam_original/spatial": DIGIT_SPATIAL,
     },
+    ("digits", "eca"): {"eca/channel": (32,)},
+    ("digits", "coord_attention"): {"coord_attention/spatial": DIGIT_SPATIAL},
+    ("digits", "gc"): {"gc/spatial": DIGIT_SPATIAL},
+    ("digits", "bam"): {"bam/channel": (32,), "bam/spatial": DIGIT_SPATIAL},
+    ("spectrogram", "eca"): {"eca_1/channel": (6,), "eca_2/channel": (16,)},
+    ("spectrogram", "coord_attention"): {
+        "coord_attention_1/spatial": (28, 28),
+        "coord_attention_2/spatial": (10, 10),
+    },
+    ("spectrogram", "gc"): {"gc_1/spatial": (28, 28), "gc_2/spatial": (10, 10)},
+    ("spectrogram", "bam"): {
+        "bam_1/channel": (6,),
+        "bam_1/spatial": (28, 28),
+        "bam_2/channel": (16,),
+        "bam_2/spatial": (10, 10),
+    },
     ("spectrogram", "lenet"): {},
     ("spectrogram", "lenet_bn"): {},
     ("spectrogram", "cbam"): {

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 from attnlab import layers as blocks
-from attnlab import models
+from attnlab import models, registry
 
 # model.count_params() on the default input shapes (BatchNorm statistics included).
 EXPECTED_PARAMS = {
@@ -22,17 +22,26 @@ EXPECTED_PARAMS = {
     ("digits", "se"): 225_326,
     ("digits", "se_spatial"): 225_359,
     ("digits", "cbam_original"): 225_428,
+    ("digits", "eca"): 225_037,
+    ("digits", "coord_attention"): 225_906,
+    ("digits", "gc"): 225_233,
+    ("digits", "bam"): 225_373,
     ("spectrogram", "lenet"): 1_628_726,
     ("spectrogram", "cbam"): 1_629_113,
     ("spectrogram", "hybrid"): 1_628_959,
     ("spectrogram", "lenet_bn"): 1_628_814,
     ("spectrogram", "se"): 1_628_915,
     ("spectrogram", "cbam_original"): 1_629_119,
+    ("spectrogram", "eca"): 1_628_818,
+    ("spectrogram", "coord_attention"): 1_629_466,
+    ("spectrogram", "gc"): 1_628_910,
+    ("spectrogram", "bam"): 1_628_982,
 }
 
 # Small inputs keep the tests fast (the digits' own 28x28 is small already).
 SMALL_SHAPES = {"digits": (28, 28, 1), "spectrogram": (32, 32, 3)}
 
+ADDED_BLOCKS = ["eca", "coord_attention", "gc", "bam"]
 VARIANTS = [(family, variant) for family in models.families() for variant in models.names(family)]
 
 
@@ -66,6 +75,7 @@ def test_registry_lists_every_variant():
         "se",
         "se_spatial",
         "cbam_original",
+        *ADDED_BLOCKS,
     ]
     assert models.names("spectrogram") == [
         "lenet",
@@ -74,9 +84,10 @@ def test_registry_lists_every_variant():
         "lenet_bn",
         "se",
         "cbam_original",
+        *ADDED_BLOCKS,
     ]
-    assert models.STUDY_VARIANTS["digits"] == ("base", "spatial", "self_attention", "cbam", "se")
-    assert models.STUDY_VARIANTS["spectrogram"] == ("lenet", "cbam", "hybrid")
+    assert registry.study_variants("digits") == ["base", "spatial", "self_attention", "cbam", "se"]
+    assert registry.study_variants("spectrogram") == ["lenet", "cbam", "hybrid"]
     assert models.default_input_shape("digits") == (28, 28, 1)
     assert models.default_input_shape("spectrogram") == (128, 128, 3)
 
@@ -88,21 +99,37 @@ def test_family_is_inferred_only_when_the_name_is_unique():
         models.build("cbam", (28, 28, 1))
     with pytest.raises(ValueError, match="Unknown"):
         models.build("resnet", (28, 28, 1))
-    with pytest.raises(ValueError, match="Unknown"):
+    with pytest.raises(ValueError, match="unknown digits variant 'lenet'; known: base, "):
         models.build("lenet", (28, 28, 1), family="digits")
-    with pytest.raises(ValueError, match="Unknown family"):
+    with pytest.raises(ValueError, match="unknown model family 'audio'"):
         models.names("audio")
 
 
 def test_param_table_pins_exact_counts():
     table = models.param_table()
-    assert list(table.columns) == ["family", "variant", "params", "reported", "study_variant"]
+    assert list(table.columns) == [
+        "family",
+        "variant",
+        "blocks",
+        "attention",
+        "params",
+        "block_params",
+        "reported",
+        "study_variant",
+    ]
     counts = {(row.family, row.variant): row.params for row in table.itertuples()}
     assert counts == EXPECTED_PARAMS
     study = table[table.study_variant]
     assert set(zip(study.family, study.variant, strict=True)) == {
-        (family, variant) for family, names in models.STUDY_VARIANTS.items() for variant in names
+        (family, variant)
+        for family in models.families()
+        for variant in registry.study_variants(family)
     }
+    assert set(table.loc[~table.attention, "variant"]) == {"base", "lenet", "lenet_bn"}
+    # What is left without the blocks is the skeleton: digits, lenet, or lenet with BatchNorm.
+    skeleton = table.family.map({"digits": 225_034, "spectrogram": 1_628_814})
+    skeleton[table.variant == "lenet"] = 1_628_726
+    assert (table.params - table.block_params == skeleton).all()
     assert (study.reported != "").all()
     assert (table[~table.study_variant].reported == "").all()
 
@@ -156,11 +183,15 @@ def test_mixed_precision_forward_pass(policy, precision):
     "block",
     [
         blocks.SpatialGate(),
-        blocks.PatchSelfAttention(num_heads=2, key_dim=8, residual=True),
+        blocks.PatchSelfAttention(heads=2, key_dim=8, residual=True),
         blocks.SqueezeExcite(ratio=4),
         blocks.CBAM(ratio=4, kernel_size=3),
         blocks.CBAMOriginal(ratio=4, kernel_size=5),
         blocks.ChannelAttention(ratio=2),
+        blocks.ECA(kernel_size=None, gamma=2, beta=1),
+        blocks.CoordinateAttention(reduction=4, min_channels=2),
+        blocks.GlobalContext(ratio=4),
+        blocks.BAM(ratio=4, dilation=2, dilated_convs=1),
     ],
     ids=lambda block: type(block).__name__,
 )
@@ -232,17 +263,30 @@ def test_importing_attnlab_does_not_import_tensorflow():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_cli_writes_the_parameter_table(tmp_path, capsys):
+def test_cli_lists_blocks_and_variants(tmp_path, capsys):
     from attnlab import cli
 
-    csv_path = tmp_path / "params.csv"
-    assert cli.main(["models", "--format", "csv", "--output", str(csv_path)]) == 0
+    csv_path = tmp_path / "variants.csv"
+    assert (
+        cli.main(["models", "--only", "variants", "--format", "csv", "--output", str(csv_path)])
+        == 0
+    )
     lines = csv_path.read_text().splitlines()
-    assert lines[0] == "family,variant,params,reported,study_variant"
-    assert "digits,base,225034,~200k,True" in lines
+    assert lines[0] == "family,variant,blocks,attention,params,block_params,reported,study_variant"
+    assert "digits,base,-,False,225034,0,~200k,True" in lines
     assert len(lines) == 1 + len(EXPECTED_PARAMS)
 
     assert cli.main(["models"]) == 0
     markdown = capsys.readouterr().out
-    assert markdown.splitlines()[0].startswith("| family | variant | params")
-    assert "| spectrogram | hybrid | 1,628,959 | 1,629,144 | yes |" in markdown
+    assert markdown.startswith("## Blocks\n")
+    for block in registry.BLOCKS:
+        assert f"\n| {block} | " in markdown
+    assert "| eca | ECA | kernel_size=None, gamma=2, beta=1 | channel | 3 | 4 |" in markdown
+    assert "## Variants" in markdown
+    assert (
+        "| spectrogram | hybrid | channel_attention(ratio=8)@1,2 | yes | 1,628,959 | 145 |"
+        in markdown
+    )
+    assert (
+        "| digits | bam | bam(ratio=16,dilation=4,dilated_convs=2)@1 | yes | 225,373 |" in markdown
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -25,23 +28,31 @@ FIGURES = [
 ]
 
 
+# A variant defined in the config, beside every built-in one of the study config.
+CONFIG_VARIANT = {"name": "mhsa_h2_res", "block": "self_attention", "heads": 2, "residual": True}
+
+
 @pytest.fixture(scope="module")
 def study(tmp_path_factory, mirror):
     workdir = tmp_path_factory.mktemp("tiny_study")
-    seeds = workdir / "seeds.yaml"
-    seeds.write_text(yaml.safe_dump({"seeds": SEEDS}))
-    configfiles = (STUDY_CONFIG, TINY_CONFIG, seeds)
+    config = yaml.safe_load(STUDY_CONFIG.read_text())
+    config["datasets"]["reduced_mnist"]["variants"].append(CONFIG_VARIANT)
+    overlay = workdir / "overlay.yaml"
+    digits = {"variants": config["datasets"]["reduced_mnist"]["variants"]}
+    overlay.write_text(yaml.safe_dump({"seeds": SEEDS, "datasets": {"reduced_mnist": digits}}))
+    configfiles = (STUDY_CONFIG, TINY_CONFIG, overlay)
     result = run_snakemake(workdir, configfiles=configfiles, config={"mirror": mirror})
     if result.returncode != 0:
         pytest.fail("tiny study failed\n" + describe_failure(result, workdir))
-    return workdir, configfiles, yaml.safe_load(STUDY_CONFIG.read_text())
+    return workdir, configfiles, config
 
 
 def test_study_tables_have_a_finite_row_per_variant(study):
     workdir, _, config = study
     for dataset, settings in config["datasets"].items():
         table = pd.read_csv(workdir / f"results/tables/{dataset}/study.csv")
-        assert sorted(table["variant"]) == sorted(settings["variants"])
+        names = [v if isinstance(v, str) else v["name"] for v in settings["variants"]]
+        assert sorted(table["variant"]) == sorted(names)
         numbers = table.select_dtypes("number")
         assert {"accuracy_mean", "time_mean_s"} <= set(numbers.columns), table.columns
         assert numbers[["accuracy_mean", "time_mean_s"]].notna().all().all()
@@ -54,8 +65,38 @@ def test_cross_domain_and_params_tables(study):
     workdir, _, config = study
     cross = pd.read_csv(workdir / "results/tables/cross_domain.csv")
     assert set(config["datasets"]) <= set(cross["dataset"])
-    params = pd.read_csv(workdir / "results/tables/params.csv")
-    assert params.set_index(["family", "variant"]).loc[("digits", "base"), "params"] == 225_034
+    params = pd.read_csv(workdir / "results/tables/params.csv").set_index(["dataset", "variant"])
+    assert params.loc[("reduced_mnist", "base"), "params"] == 225_034
+    # heads 2 x key_dim 64 on 64 channels: q, k, v, output projections and LayerNorm.
+    mha = 3 * (64 * 2 * 64 + 2 * 64) + (2 * 64 * 64 + 64) + 2 * 64
+    assert params.loc[("reduced_mnist", "mhsa_h2_res"), "params"] == 225_034 + mha
+    assert params.loc[("fsdd", "bam"), "params"] == 1_628_982
+    assert not params.loc[("fsdd", "lenet_bn"), "attention"]
+
+
+def test_config_defined_variant_records_its_architecture(study):
+    workdir, _, _ = study
+    for seed in SEEDS:
+        metrics = json.loads(
+            (workdir / f"results/reduced_mnist/mhsa_h2_res/seed{seed}/metrics.json").read_text()
+        )
+        assert metrics["attention"] is True
+        (block,) = metrics["architecture"]["blocks"]
+        assert block == {
+            "stage": 2,
+            "block": "self_attention",
+            "options": {"heads": 2, "key_dim": 64, "residual": True},
+        }
+
+
+def test_new_blocks_ran_over_both_seeds_with_their_maps(study):
+    workdir, _, _ = study
+    for dataset in ("reduced_mnist", "fsdd"):
+        for block in ("eca", "coord_attention", "gc", "bam"):
+            for seed in SEEDS:
+                assert (workdir / f"results/{dataset}/{block}/seed{seed}/metrics.json").is_file()
+            maps = np.load(workdir / f"results/{dataset}/{block}/seed{SEEDS[0]}/attention_maps.npz")
+            assert any(key.startswith(block) for key in maps.files), maps.files
 
 
 def test_verdicts_name_every_claim_and_are_inconclusive_with_one_seed(study):
@@ -65,7 +106,14 @@ def test_verdicts_name_every_claim_and_are_inconclusive_with_one_seed(study):
     assert set(verdicts["verdict"]) <= {"supported", "contradicted", "inconclusive"}
     assert (verdicts["n_seeds"] == len(SEEDS)).all()
     run_dirs = sorted(path.parent for path in workdir.glob("results/*/*/seed4/metrics.json"))
-    single = stats.verdicts(tables.load_runs(run_dirs), tables.load_predictions(run_dirs))
+    runs = tables.load_runs(
+        [d / "metrics.json" for d in run_dirs], [d / "predictions.parquet" for d in run_dirs]
+    )
+    predictions = tables.load_predictions(
+        [d / "predictions.parquet" for d in run_dirs],
+        [{"dataset": d.parent.parent.name, "variant": d.parent.name, "seed": 4} for d in run_dirs],
+    )
+    single = stats.verdicts(runs, predictions)
     assert (single["verdict"] == "inconclusive").all()
     assert single["reason"].str.contains("n=1").all()
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from attnlab import figures, stats, tables
+from attnlab import figures, registry, stats, tables
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "workflow" / "scripts"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -70,6 +70,8 @@ def write_run(root: Path, dataset: str, family: str, variant: str, seed: int, ac
         "tensorflow_version": "2.21.0",
         "keras_version": "3.12.0",
         "recipe": {"epochs": epochs, "batch_size": 32},
+        "attention": variant not in ("base", "lenet"),
+        "architecture": {"name": variant, "family": family, "blocks": [], "skeleton": {}},
     }
     (run / "metrics.json").write_text(json.dumps(metrics))
     return run
@@ -86,9 +88,30 @@ def run_dirs(tmp_path_factory):
     ]
 
 
+def files(run_dirs, name):
+    return [d / name for d in run_dirs]
+
+
+def identities(run_dirs):
+    """dataset, variant and seed of each run folder, as the workflow passes them."""
+    return [
+        {"dataset": d.parent.parent.name, "variant": d.parent.name, "seed": int(d.name[4:])}
+        for d in run_dirs
+    ]
+
+
+def load_runs(run_dirs):
+    return tables.load_runs(files(run_dirs, "metrics.json"), files(run_dirs, "predictions.parquet"))
+
+
+def load_predictions(run_dirs, **kwargs):
+    paths = files(run_dirs, "predictions.parquet")
+    return tables.load_predictions(paths, identities(run_dirs), **kwargs)
+
+
 @pytest.fixture(scope="module")
 def runs(run_dirs):
-    return tables.load_runs(run_dirs)
+    return load_runs(run_dirs)
 
 
 def assert_png(path, min_size=(200, 150)):
@@ -112,18 +135,26 @@ def test_load_runs_one_row_per_run(runs, run_dirs):
 
 
 def test_load_histories_and_predictions_carry_the_run_identity(run_dirs):
-    histories = tables.load_histories(run_dirs)
+    histories = tables.load_histories(files(run_dirs, "history.csv"), identities(run_dirs))
     assert list(histories.columns[:4]) == ["dataset", "variant", "seed", "epoch"]
     assert histories.groupby(["dataset", "variant", "seed"]).ngroups == 12
-    predictions = tables.load_predictions(run_dirs)
+    predictions = load_predictions(run_dirs)
     assert len(predictions) == 12 * N_ITEMS
     assert list(predictions.columns) == ["dataset", "variant", "seed", "item", "label", "pred"]
-    assert "p9" in tables.load_predictions(run_dirs[:1], probabilities=True)
+    assert "p9" in load_predictions(run_dirs[:1], probabilities=True)
 
 
-def test_run_identity_from_the_path():
-    identity = tables.run_identity("results/fsdd/cbam/seed12")
-    assert identity == {"dataset": "fsdd", "variant": "cbam", "seed": 12}
+def test_loading_refuses_mismatched_lists(run_dirs):
+    with pytest.raises(ValueError, match="2 metrics files, 1 predictions"):
+        tables.load_runs(files(run_dirs[:2], "metrics.json"), files(run_dirs[:1], "x"))
+    with pytest.raises(ValueError, match="2 files but 1 run identities"):
+        tables.load_histories(files(run_dirs[:2], "history.csv"), identities(run_dirs[:1]))
+
+
+def test_best_attention_variant_reads_the_attention_flag(runs):
+    assert tables.best_attention_variant(runs, "tiny_mnist", "base") == "se"
+    no_attention = runs.assign(attention=runs["variant"].isin(["spatial"]))
+    assert tables.best_attention_variant(no_attention, "tiny_mnist", "base") == "spatial"
 
 
 # ------------------------------------------------------------------- tables
@@ -139,7 +170,7 @@ def test_study_table_one_finite_row_per_variant(runs, dataset):
     assert (table["n_seeds"] == 2).all()
     assert (table["accuracy_ci_low"] <= table["accuracy_mean"]).all()
     study = table.set_index("variant")["study_accuracy"]
-    assert study[baseline] == tables.STUDY_REPORTED[family][baseline]["accuracy"]
+    assert study[baseline] == registry.builtin(family, baseline).study.accuracy
     assert table.loc[table["variant"] == baseline, "time_diff_s"].item() == 0
 
 
@@ -193,7 +224,7 @@ def test_format_p():
 
 # ------------------------------------------------------------------ figures
 def test_curve_figures_are_valid_pngs(run_dirs, tmp_path):
-    histories = tables.load_histories(run_dirs)
+    histories = tables.load_histories(files(run_dirs, "history.csv"), identities(run_dirs))
     for metric in ("accuracy", "loss"):
         for dataset, h in histories.groupby("dataset"):
             fig = figures.curves_figure(h, metric, f"{dataset}: {metric}")
@@ -202,7 +233,7 @@ def test_curve_figures_are_valid_pngs(run_dirs, tmp_path):
 
 
 def test_confusion_and_cost_benefit_figures(runs, run_dirs, tmp_path):
-    predictions = tables.load_predictions(run_dirs)
+    predictions = load_predictions(run_dirs)
     fig = figures.confusion_figure(predictions[predictions["dataset"] == "tiny_mnist"])
     assert len([ax for ax in fig.axes if ax.get_xlabel() == "predicted class"]) == 3
     assert_png(figures.save_figure(fig, tmp_path / "confusion.png"))
@@ -268,41 +299,53 @@ class Named(list):
         super().__init__(items or named.values())
         self.__dict__.update(named)
 
+    def __getitem__(self, key):
+        return self.__dict__[key] if isinstance(key, str) else super().__getitem__(key)
 
-def run_script(name, tmp_path, input=None, output=None, params=None):
+
+def run_script(name, tmp_path, input=None, output=None, params=None, wildcards=None):
     snakemake = type("Snakemake", (), {})()
     snakemake.input = Named(**(input or {}))
     snakemake.output = Named(**(output or {}))
     snakemake.params = Named(**(params or {}))
+    snakemake.wildcards = Named(**(wildcards or {}))
     snakemake.log = Named(str(tmp_path / f"{name}.log"))
     snakemake.threads = 1
     runpy.run_path(str(SCRIPTS / f"{name}.py"), init_globals={"snakemake": snakemake})
 
 
+def run_inputs(run_dirs):
+    metrics, predictions = files(run_dirs, "metrics.json"), files(run_dirs, "predictions.parquet")
+    return {"metrics": metrics, "predictions": predictions}
+
+
 def test_table_scripts(run_dirs, tmp_path):
-    metrics = [str(d / "metrics.json") for d in run_dirs]
-    mnist = [m for m in metrics if "tiny_mnist" in m]
+    mnist = [d for d in run_dirs if "tiny_mnist" in str(d)]
     out = {k: str(tmp_path / f"mnist_{k}") for k in ("study_csv", "study_md", "compare_csv")}
     out |= {k: str(tmp_path / f"mnist_{k}") for k in ("compare_md", "mcnemar_csv")}
-    run_script("tables_dataset", tmp_path, {"metrics": mnist}, out, {"baseline": "base"})
+    params = {"baseline": "base", "runs": identities(mnist)}
+    wildcards = {"dataset": "tiny_mnist"}
+    run_script("tables_dataset", tmp_path, run_inputs(mnist), out, params, wildcards)
     assert len(pd.read_csv(out["study_csv"])) == 3
     assert len(pd.read_csv(out["mcnemar_csv"])) == 2 * 2
     names = ("cross_domain_csv", "cross_domain_md", "verdicts_csv", "verdicts_md", "summary")
     out = {k: str(tmp_path / k) for k in names}
-    run_script("tables", tmp_path, {"metrics": metrics}, out, {"baselines": BASELINES})
+    params = {"baselines": BASELINES, "runs": identities(run_dirs)}
+    run_script("tables", tmp_path, run_inputs(run_dirs), out, params)
     verdicts = pd.read_csv(out["verdicts_csv"])
     assert set(verdicts["verdict"]) <= set(stats.VERDICTS)
     assert "Seeds used" in Path(out["summary"]).read_text()
 
 
 def test_figure_scripts(run_dirs, tmp_path):
-    history = [str(d / "history.csv") for d in run_dirs if "tiny_fsdd" in str(d)]
+    fsdd = [d for d in run_dirs if "tiny_fsdd" in str(d)]
     out = {"accuracy": str(tmp_path / "acc.png"), "loss": str(tmp_path / "loss.png")}
-    run_script("figures_curves", tmp_path, {"history": history}, out, {"title": "tiny_fsdd"})
-    metrics = [str(d / "metrics.json") for d in run_dirs]
-    out |= {"confusion": str(tmp_path / "cm.png"), "cost_benefit": str(tmp_path / "cb.png")}
-    run_script("figures_results", tmp_path, {"metrics": metrics}, out, {"baselines": BASELINES})
-    for path in out.values():
+    params = {"title": "tiny_fsdd", "runs": identities(fsdd)}
+    run_script("figures_curves", tmp_path, {"history": files(fsdd, "history.csv")}, out, params)
+    figures_out = {"confusion": str(tmp_path / "cm.png"), "cost_benefit": str(tmp_path / "cb.png")}
+    params |= {"baselines": BASELINES, "classes": [str(k) for k in range(10)]}
+    run_script("figures_results", tmp_path, run_inputs(fsdd), figures_out, params)
+    for path in [*out.values(), *figures_out.values()]:
         assert_png(path)
 
 
@@ -321,6 +364,7 @@ def test_attention_figure_script(tmp_path):
         )
     kinds = ("spatial", "self_attention", "channel", "gradcam")
     out = {k: str(tmp_path / f"{k}.png") for k in kinds}
-    run_script("figures_attention", tmp_path, {"maps": [str(a) for a in archives]}, out)
+    params = {"title": "tiny"}
+    run_script("figures_attention", tmp_path, {"maps": [str(a) for a in archives]}, out, params)
     for kind in kinds:
         assert_png(out[kind], min_size=(200, 100))

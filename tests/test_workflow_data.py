@@ -201,7 +201,31 @@ BAD_CONFIGS = {
     "unknown-top-level-key": ({"colour": "blue"}, ["'colour' was unexpected"]),
     "unknown-variant": (
         {"datasets": {"reduced_mnist": {"variants": ["base", "nonsense"]}}},
-        ["unknown ['nonsense']"],
+        ["variants[1]: unknown digits variant 'nonsense'; known: base, spatial"],
+    ),
+    "unknown-block": (
+        {"datasets": {"reduced_mnist": {"variants": ["base", {"name": "x", "block": "nope"}]}}},
+        ["variants[1] 'x': unknown block 'nope'; known: spatial, self_attention, se"],
+    ),
+    "unknown-block-option": (
+        {
+            "datasets": {
+                "reduced_mnist": {"variants": ["base", {"name": "x", "block": "se", "r": 4}]}
+            }
+        },
+        ["'x' block se: unknown option(s) r; known: ratio"],
+    ),
+    "bad-block-option-value": (
+        {
+            "datasets": {
+                "fsdd": {"variants": ["lenet", {"name": "c", "block": "cbam", "kernel_size": 4}]}
+            }
+        },
+        ["'c' block cbam.kernel_size: 4 must be odd"],
+    ),
+    "variant-reuses-a-builtin-name": (
+        {"datasets": {"reduced_mnist": {"variants": ["base", {"name": "se", "block": "se"}]}}},
+        ["'se' is a built-in digits variant"],
     ),
     "unknown-dataset-key": (
         {"datasets": {"fsdd": {"imagesize": [8, 8]}}},

@@ -152,7 +152,7 @@ def _cross_split_duplicates(manifest: pd.DataFrame) -> list[str]:
 def assign_splits(manifest: pd.DataFrame, split: dict, seed: int) -> pd.Series:
     """Split assignment for flat folders: random (stratified), official or speaker."""
     method = split["method"]
-    fractions = split.get("fractions") or {"train": 0.8, "val": 0.1, "test": 0.1}
+    fractions = split["fractions"]
     if method == "random":
         return _stratified(manifest, fractions, seed)
     if method in ("official", "speaker") and manifest["speaker"].isna().any():
@@ -160,7 +160,7 @@ def assign_splits(manifest: pd.DataFrame, split: dict, seed: int) -> pd.Series:
     if method == "official":
         is_test = manifest["index"].astype(int) < 5
     elif method == "speaker":
-        speaker = split.get("speaker")
+        speaker = split["speaker"]
         if speaker not in set(manifest["speaker"]):
             known = sorted(set(manifest["speaker"]))
             raise ValueError(f"split speaker {speaker!r} is not among {known}")
@@ -212,6 +212,23 @@ def add_noise(x: np.ndarray, sigma: float, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     noisy = x + rng.normal(0.0, sigma, size=x.shape).astype(np.float32)
     return np.clip(noisy, 0.0, 1.0, out=noisy)
+
+
+def recipe_arrays(recipe: dict) -> dict[str, str]:
+    """The cache arrays a training recipe reads: role -> file stem in the dataset's cache.
+
+    Roles train_x, train_y, test_x, test_y, plus val_x, val_y when the recipe validates
+    on the val split; a noisy recipe trains on train_noisy_x.
+    """
+    arrays = {
+        "train_x": "train_noisy_x" if recipe["noisy_train"] else "train_x",
+        "train_y": "train_y",
+        "test_x": "test_x",
+        "test_y": "test_y",
+    }
+    if recipe["validation"] == "val":
+        arrays |= {"val_x": "val_x", "val_y": "val_y"}
+    return arrays
 
 
 def load_array(path: Path | str, mmap: bool = False) -> np.ndarray:

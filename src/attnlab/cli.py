@@ -6,45 +6,60 @@ Each subcommand is a function that adds its parser to the subparsers and sets
 """
 
 import argparse
+import numbers
 import sys
+
+import numpy as np
 
 
 def add_models_command(subparsers):
-    """`attnlab models`: the parameter count of every variant."""
+    """`attnlab models`: every registered block and variant with parameter counts."""
     parser = subparsers.add_parser(
         "models",
-        help="print or write every variant's parameter count",
-        description="Build every model variant on its default input shape and "
-        "tabulate its parameter count next to the count the study reported.",
+        help="list every attention block and model variant with parameter counts",
+        description="Build every registered block and variant on its family's default "
+        "input shape: blocks with their options, defaults, maps and the parameters they "
+        "add; variants with their blocks, parameter counts and the study's reported count.",
     )
     parser.add_argument("--format", choices=["markdown", "csv"], default="markdown")
+    parser.add_argument(
+        "--only", choices=["blocks", "variants"], help="one of the two tables (default both)"
+    )
     parser.add_argument("--output", help="write to this file instead of standard output")
     parser.set_defaults(handler=run_models)
 
 
 def run_models(args):
-    from attnlab.models import param_table
+    from attnlab.models import block_table, param_table
 
-    table = param_table()
-    text = table.to_csv(index=False) if args.format == "csv" else param_markdown(table)
+    tables = {}
+    if args.only in (None, "blocks"):
+        tables["Blocks"] = block_table()
+    if args.only in (None, "variants"):
+        tables["Variants"] = param_table()
+    if args.format == "csv":
+        text = "\n".join(table.to_csv(index=False) for table in tables.values())
+    else:
+        text = "\n".join(f"## {name}\n\n{markdown(table)}" for name, table in tables.items())
     write_text(text, args.output)
     return 0
 
 
-def param_markdown(table):
-    """The parameter table as a Markdown table, counts with thousands separators."""
-    header = ["family", "variant", "params", "reported", "study_variant"]
+def markdown(table):
+    """A Markdown table: counts with thousands separators, booleans as yes/no, "" as -."""
+    header = list(table.columns)
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in table.itertuples(index=False):
-        cells = [
-            row.family,
-            row.variant,
-            f"{row.params:,}",
-            row.reported or "-",
-            "yes" if row.study_variant else "no",
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join(_cell(value) for value in row) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(value):
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, numbers.Integral):
+        return f"{value:,}"
+    return str(value) if value != "" else "-"
 
 
 def write_text(text, output=None):

@@ -5,6 +5,9 @@ Every block is a `keras.layers.Layer` subclass registered under the package
 `.keras` file reloads in a fresh process with `safe_mode=True` once this module
 has been imported.
 
+Options have no defaults here: `attnlab.registry` holds them (one source of truth)
+and `attnlab.models` passes every option.
+
 Every block is an `AttentionBlock`: besides its normal call it has
 `attention_maps(inputs)`, which runs the block on `inputs` (the tensor the block
 receives inside the model) and returns its attention maps by kind:
@@ -16,6 +19,8 @@ receives inside the model) and returns its attention maps by kind:
 
 `attnlab.attention.maps` collects these for every block of a model.
 """
+
+import math
 
 import keras
 from keras import layers, ops
@@ -88,19 +93,19 @@ class PatchSelfAttention(AttentionBlock):
     """Self-attention over the positions of a feature map.
 
     (N, H, W, C) features become H*W tokens of C, go through
-    MultiHeadAttention(num_heads, key_dim) and LayerNormalization, and are
+    MultiHeadAttention(heads, key_dim) and LayerNormalization, and are
     reshaped back to (N, H, W, C). The study used 4 heads with key_dim 64 on
     5x5x64 features and no residual connection (`residual=False`); with
     `residual=True` the block normalises tokens + attention output instead.
     """
 
-    def __init__(self, num_heads=4, key_dim=64, residual=False, **kwargs):
+    def __init__(self, *, heads, key_dim, residual, **kwargs):
         super().__init__(**kwargs)
-        self.num_heads = num_heads
+        self.heads = heads
         self.key_dim = key_dim
         self.residual = residual
         self.mha = layers.MultiHeadAttention(
-            num_heads=num_heads, key_dim=key_dim, dtype=self.dtype_policy, name="mha"
+            num_heads=heads, key_dim=key_dim, dtype=self.dtype_policy, name="mha"
         )
         self.norm = layers.LayerNormalization(dtype=self.dtype_policy, name="norm")
 
@@ -121,14 +126,14 @@ class PatchSelfAttention(AttentionBlock):
 
     def get_config(self):
         config = super().get_config()
-        config.update(num_heads=self.num_heads, key_dim=self.key_dim, residual=self.residual)
+        config.update(heads=self.heads, key_dim=self.key_dim, residual=self.residual)
         return config
 
 
 class _ChannelGateBlock(AttentionBlock):
     """Shared parts of the blocks with a GAP -> Dense -> Dense channel gate."""
 
-    def __init__(self, ratio=8, **kwargs):
+    def __init__(self, *, ratio, **kwargs):
         super().__init__(**kwargs)
         self.ratio = ratio
 
@@ -181,7 +186,7 @@ class CBAM(_ChannelGateBlock):
     multiplied onto the features. `CBAMOriginal` is the published block.
     """
 
-    def __init__(self, ratio=8, kernel_size=7, **kwargs):
+    def __init__(self, *, ratio, kernel_size, **kwargs):
         super().__init__(ratio=ratio, **kwargs)
         self.kernel_size = kernel_size
         self.spatial_conv = layers.Conv2D(
@@ -220,7 +225,7 @@ class CBAMOriginal(_ChannelGateBlock):
     BatchNormalization before the sigmoid.
     """
 
-    def __init__(self, ratio=8, kernel_size=7, **kwargs):
+    def __init__(self, *, ratio, kernel_size, **kwargs):
         super().__init__(ratio=ratio, **kwargs)
         self.kernel_size = kernel_size
         self.spatial_conv = layers.Conv2D(
@@ -276,3 +281,206 @@ class ChannelAttention(_ChannelGateBlock):
     def forward(self, inputs, training=None):
         weights = self.weight_norm(self._gate(inputs))
         return _scale_channels(inputs, weights), {"channel": weights}
+
+
+def eca_kernel_size(channels, gamma, beta):
+    """ECA's adaptive kernel size: |(log2 C + beta) / gamma| rounded down to an odd number.
+
+    Wang et al. 2020, eq. 12 (their code takes int() and adds 1 to an even result).
+    """
+    size = int(abs((math.log2(channels) + beta) / gamma))
+    return size if size % 2 else size + 1
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ECA(AttentionBlock):
+    """Efficient Channel Attention (Wang et al. 2020): SE without the bottleneck.
+
+    Global average pool -> 1-D convolution across channels (k weights, no bias, zero
+    padding) -> sigmoid -> scale the channels. `kernel_size=None` picks k from C with
+    `eca_kernel_size` (k = 3 for 16 or 32 channels, 1 for 6). Adds k parameters.
+    """
+
+    def __init__(self, *, kernel_size, gamma, beta, **kwargs):
+        super().__init__(**kwargs)
+        self.kernel_size, self.gamma, self.beta = kernel_size, gamma, beta
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        size = self.kernel_size or eca_kernel_size(channels, self.gamma, self.beta)
+        self.conv = layers.Conv1D(
+            1, size, padding="same", use_bias=False, dtype=self.dtype_policy, name="channel_conv"
+        )
+        self.conv.build((None, channels, 1))
+
+    def forward(self, inputs, training=None):
+        pooled = ops.mean(inputs, axis=(1, 2))[:, :, None]
+        weights = ops.sigmoid(self.conv(pooled)[:, :, 0])
+        return _scale_channels(inputs, weights), {"channel": weights}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(kernel_size=self.kernel_size, gamma=self.gamma, beta=self.beta)
+        return config
+
+
+def hard_swish(x):
+    """x * ReLU6(x + 3) / 6, the activation Coordinate Attention uses."""
+    return x * ops.relu6(x + 3.0) / 6.0
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class CoordinateAttention(AttentionBlock):
+    """Coordinate Attention (Hou et al. 2021): channel attention that keeps positions.
+
+    Average-pool along the width (one C-vector per row) and along the height (one per
+    column), concatenate the H + W vectors -> 1x1 conv to M = max(min_channels,
+    C // reduction) channels -> BatchNorm -> hard swish; split back into rows and
+    columns -> a 1x1 conv (M -> C, sigmoid) each. The output is x * a_rows * a_cols.
+    Parameters: (C + 1) M + 4 M (BatchNorm) + 2 (M + 1) C. The "spatial" map is the
+    channel mean of a_rows * a_cols.
+    """
+
+    def __init__(self, *, reduction, min_channels, **kwargs):
+        super().__init__(**kwargs)
+        self.reduction, self.min_channels = reduction, min_channels
+
+    def build(self, input_shape):
+        height, width, channels = input_shape[1:]
+        hidden = max(self.min_channels, channels // self.reduction)
+        policy = self.dtype_policy
+        self.squeeze = layers.Conv2D(hidden, 1, dtype=policy, name="squeeze")
+        self.norm = layers.BatchNormalization(dtype=policy, name="norm")
+        self.rows = layers.Conv2D(channels, 1, activation="sigmoid", dtype=policy, name="rows")
+        self.cols = layers.Conv2D(channels, 1, activation="sigmoid", dtype=policy, name="cols")
+        self.squeeze.build((None, height + width, 1, channels))
+        self.norm.build((None, height + width, 1, hidden))
+        self.rows.build((None, height, 1, hidden))
+        self.cols.build((None, width, 1, hidden))
+
+    def forward(self, inputs, training=None):
+        height = inputs.shape[1]
+        rows = ops.mean(inputs, axis=2, keepdims=True)  # (N, H, 1, C)
+        cols = ops.transpose(ops.mean(inputs, axis=1, keepdims=True), (0, 2, 1, 3))  # (N, W, 1, C)
+        mixed = hard_swish(
+            self.norm(self.squeeze(ops.concatenate([rows, cols], axis=1)), training=training)
+        )
+        row_gate = self.rows(mixed[:, :height])  # (N, H, 1, C)
+        col_gate = ops.transpose(self.cols(mixed[:, height:]), (0, 2, 1, 3))  # (N, 1, W, C)
+        gate = row_gate * col_gate
+        return inputs * gate, {"spatial": ops.mean(gate, axis=-1)}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(reduction=self.reduction, min_channels=self.min_channels)
+        return config
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class GlobalContext(AttentionBlock):
+    """Global Context block (Cao et al. 2019), with the paper's channel-add fusion.
+
+    Context: a 1x1 conv (C -> 1) gives one logit per position, softmax over positions,
+    the softmax-weighted sum of the features is one C-vector. Transform: 1x1 convs
+    C -> R = max(1, C // ratio) -> LayerNorm -> ReLU -> C. The result is added to every
+    position. Parameters: (C + 1) + (C + 1) R + 2 R + (R + 1) C. The "spatial" map is
+    the softmax over positions divided by its peak, so that it spans [0, 1] as gates do.
+    """
+
+    def __init__(self, *, ratio, **kwargs):
+        super().__init__(**kwargs)
+        self.ratio = ratio
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        hidden = reduced_units(channels, self.ratio)
+        policy = self.dtype_policy
+        self.mask = layers.Conv2D(1, 1, dtype=policy, name="context_mask")
+        self.squeeze = layers.Dense(hidden, dtype=policy, name="squeeze")
+        self.norm = layers.LayerNormalization(dtype=policy, name="norm")
+        self.excite = layers.Dense(channels, dtype=policy, name="excite")
+        self.mask.build(input_shape)
+        self.squeeze.build((None, channels))
+        self.norm.build((None, hidden))
+        self.excite.build((None, hidden))
+
+    def forward(self, inputs, training=None):
+        height, width, channels = inputs.shape[1:]
+        logits = ops.reshape(self.mask(inputs), (-1, height * width))
+        weights = ops.softmax(logits, axis=-1)
+        tokens = ops.reshape(inputs, (-1, height * width, channels))
+        context = ops.einsum("nl,nlc->nc", weights, tokens)
+        transform = self.excite(ops.relu(self.norm(self.squeeze(context))))
+        outputs = inputs + transform[:, None, None, :]
+        relative = weights / ops.max(weights, axis=-1, keepdims=True)
+        return outputs, {"spatial": ops.reshape(relative, (-1, height, width))}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(ratio=self.ratio)
+        return config
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class BAM(AttentionBlock):
+    """Bottleneck Attention Module (Park et al. 2018).
+
+    Channel branch: global average pool -> Dense(R) -> BatchNorm -> ReLU -> Dense(C).
+    Spatial branch: 1x1 conv C -> R -> BatchNorm -> ReLU, `dilated_convs` times a 3x3
+    conv R -> R with `dilation` -> BatchNorm -> ReLU, then a 1x1 conv R -> 1. With
+    R = max(1, C // ratio), the attention is M = sigmoid(channel + spatial) (broadcast
+    sum, as the paper chose) and the output x * (1 + M). The maps are the sigmoids of
+    each branch alone: "channel" (N, C) and "spatial" (N, H, W).
+    """
+
+    def __init__(self, *, ratio, dilation, dilated_convs, **kwargs):
+        super().__init__(**kwargs)
+        self.ratio, self.dilation, self.dilated_convs = ratio, dilation, dilated_convs
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        hidden = reduced_units(channels, self.ratio)
+        policy = self.dtype_policy
+        feature_shape = (*input_shape[:-1], hidden)
+        self.squeeze = layers.Dense(hidden, dtype=policy, name="channel_squeeze")
+        self.squeeze_norm = layers.BatchNormalization(dtype=policy, name="channel_norm")
+        self.excite = layers.Dense(channels, dtype=policy, name="channel_excite")
+        self.squeeze.build((None, channels))
+        self.squeeze_norm.build((None, hidden))
+        self.excite.build((None, hidden))
+        self.spatial = [layers.Conv2D(hidden, 1, dtype=policy, name="spatial_reduce")]
+        self.spatial[0].build(input_shape)
+        for index in range(self.dilated_convs):
+            conv = layers.Conv2D(
+                hidden,
+                3,
+                padding="same",
+                dilation_rate=self.dilation,
+                dtype=policy,
+                name=f"spatial_dilated{index + 1}",
+            )
+            conv.build(feature_shape)
+            self.spatial.append(conv)
+        self.spatial_norms = []
+        for index in range(len(self.spatial)):
+            norm = layers.BatchNormalization(dtype=policy, name=f"spatial_norm{index + 1}")
+            norm.build(feature_shape)
+            self.spatial_norms.append(norm)
+        self.spatial_out = layers.Conv2D(1, 1, dtype=policy, name="spatial_out")
+        self.spatial_out.build(feature_shape)
+
+    def forward(self, inputs, training=None):
+        hidden = self.squeeze_norm(self.squeeze(ops.mean(inputs, axis=(1, 2))), training=training)
+        channel = self.excite(ops.relu(hidden))
+        x = inputs
+        for conv, norm in zip(self.spatial, self.spatial_norms, strict=True):
+            x = ops.relu(norm(conv(x), training=training))
+        spatial = self.spatial_out(x)
+        gate = ops.sigmoid(channel[:, None, None, :] + spatial)
+        maps = {"channel": ops.sigmoid(channel), "spatial": ops.sigmoid(spatial[..., 0])}
+        return inputs * (1.0 + gate), maps
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(ratio=self.ratio, dilation=self.dilation, dilated_convs=self.dilated_convs)
+        return config

@@ -1,204 +1,137 @@
-"""The model zoo: one registry of every variant of both families.
+"""Keras models from the registry's records (`attnlab.registry`).
 
-A variant is named by its family ("digits" or "spectrogram", the dataset kinds
-of the config) and its name within the family. Some names exist in both
-families with different architectures (`cbam`, `se`, `cbam_original`), so
-`build` takes the family too; it may be left out only when the name is unique:
+A variant is a family's skeleton with attention blocks at its stages. `build` takes a
+built-in name (with its family where the name exists in both families, as `cbam`, `se`,
+`cbam_original` and the added blocks do), a `registry.Variant`, or its `to_dict()` form:
 
     model = build("self_attention", (28, 28, 1))            # only digits has it
     model = build("cbam", (128, 128, 3), family="spectrogram")
+    model = build(registry.resolve("digits", {"name": "se16", "block": "se", "ratio": 16}))
 
-Layer names are stable across variants, so weights, maps and Grad-CAM can
-refer to them: `conv1`, `pool1`, `conv2`, `pool2`, `flatten`, the head's dense
-layers and `predictions` (the float32 softmax). Attention blocks are named
-after what they are (`spatial_gate`, `self_attention`, `cbam`, `se`,
-`cbam_original` on digits; `cbam_1`/`cbam_2`, `channel_attention_1`/`_2`,
-`se_1`/`_2`, `cbam_original_1`/`_2` after the two spectrogram convs).
+Layer names are stable across variants, so weights, maps and Grad-CAM can refer to
+them: `conv1`, `pool1`, `conv2`, `pool2`, `flatten`, the head's dense layers and
+`predictions` (the float32 softmax). Blocks are named by `registry.layer_names`
+(`spatial_gate`, `se`, ... on digits; `cbam_1`/`cbam_2`, ... on spectrograms).
 """
+
+from collections.abc import Mapping
 
 import keras
 from keras import layers
 
-from attnlab.layers import (
-    CBAM,
-    CBAMOriginal,
-    ChannelAttention,
-    PatchSelfAttention,
-    SpatialGate,
-    SqueezeExcite,
-)
-from attnlab.variants import ADDED_VARIANTS, STUDY_VARIANTS
+from attnlab import registry
 
 DIGITS = "digits"
 SPECTROGRAM = "spectrogram"
 
-# What STUDY.md says the study reported (digits: relative to the base model).
-REPORTED_PARAMS = {
-    DIGITS: {
-        "base": "~200k",
-        "spatial": "base + ~1k",
-        "self_attention": "base + ~50k",
-        "cbam": "base + ~2k",
-        "se": "base + ~500",
-    },
-    SPECTROGRAM: {
-        "lenet": "~1.62M",
-        "cbam": "~1.63M",
-        "hybrid": "1,629,144",
-    },
-}
-# The hybrid's layer list above gives 1,628,959, 185 fewer than reported. The
-# reported count is met exactly if each block also had CBAM's 7x7 spatial gate
-# (99 parameters) and the 6-channel block had a 6 // 8 = 0 unit bottleneck
-# (tf.keras 2 allowed Dense(0)); STUDY.md lists neither, so neither is built.
-
-_DEFAULT_INPUT_SHAPES = {DIGITS: (28, 28, 1), SPECTROGRAM: (128, 128, 3)}
-
 
 def families():
     """The model families, i.e. the dataset kinds of the config."""
-    return list(STUDY_VARIANTS)
+    return list(registry.FAMILIES)
 
 
 def names(family):
-    """Every variant of `family`: the study's first, then the added ones."""
-    _check_family(family)
-    return list(STUDY_VARIANTS[family] + ADDED_VARIANTS[family])
+    """Every built-in variant of `family`: the study's first, then the added ones."""
+    return registry.names(family)
 
 
 def default_input_shape(family):
     """The study's input shape of `family`: (28, 28, 1) or (128, 128, 3)."""
-    _check_family(family)
-    return _DEFAULT_INPUT_SHAPES[family]
-
-
-def _check_family(family):
-    if family not in STUDY_VARIANTS:
-        raise ValueError(f"Unknown family {family!r}; expected one of {families()}")
+    return registry.family(family).input_shape
 
 
 def resolve_family(name, family=None):
-    """Return the family of variant `name`, checking `family` if it is given."""
+    """Return the family of built-in variant `name`, checking `family` if it is given."""
     if family is not None:
-        _check_family(family)
-        if name not in names(family):
-            raise ValueError(f"Unknown {family} variant {name!r}; expected one of {names(family)}")
+        registry.builtin(family, name)
         return family
-    owners = [candidate for candidate in families() if name in names(candidate)]
+    owners = registry.families_of(name)
     if not owners:
-        known = {candidate: names(candidate) for candidate in families()}
-        raise ValueError(f"Unknown variant {name!r}; known variants: {known}")
+        known = {f: names(f) for f in families()}
+        raise registry.RegistryError(f"Unknown variant {name!r}; known variants: {known}")
     if len(owners) > 1:
-        raise ValueError(f"Variant {name!r} exists in {owners}; pass family= to choose one")
+        raise registry.RegistryError(f"Variant {name!r} exists in {owners}; pass family=")
     return owners[0]
 
 
-def build(name, input_shape=None, num_classes=10, family=None):
-    """Build variant `name` as a Functional `keras.Model` with a softmax output.
+def as_variant(variant, family=None) -> registry.Variant:
+    """A registry.Variant from a built-in name, a Variant or a `Variant.to_dict()`."""
+    if isinstance(variant, registry.Variant):
+        return variant
+    if isinstance(variant, Mapping):
+        return registry.Variant.from_dict(variant)
+    return registry.builtin(resolve_family(variant, family), variant)
+
+
+def build(variant, input_shape=None, num_classes=10, family=None):
+    """Build a variant as a Functional `keras.Model` with a softmax output.
 
     Args:
-        name: variant name, one of `names(family)`.
-        input_shape: (height, width, channels); None means
-            `default_input_shape(family)`. Any size from 16x16 up
-            builds; the study's parameter counts hold on the default shapes.
+        variant: a built-in name, a `registry.Variant` or its `to_dict()`.
+        input_shape: (height, width, channels); None means the family's default
+            shape, on which the study's parameter counts hold.
         num_classes: width of the softmax output.
-        family: "digits" or "spectrogram". Required when `name` exists in
-            both families (`cbam`, `se`, `cbam_original`), else inferred.
+        family: "digits" or "spectrogram", for a built-in name that exists in both.
 
-    The output layer `predictions` is float32 whatever the global dtype
-    policy, so the model works under mixed precision.
+    The output layer `predictions` is float32 whatever the global dtype policy, so
+    the model works under mixed precision.
     """
-    family = resolve_family(name, family)
-    input_shape = tuple(input_shape or default_input_shape(family))
+    spec = as_variant(variant, family)
+    input_shape = tuple(input_shape or default_input_shape(spec.family))
     inputs = keras.Input(shape=input_shape, name="image")
-    if family == DIGITS:
-        outputs = _digits_cnn(inputs, num_classes, **_DIGIT_VARIANTS[name])
-    else:
-        outputs = _lenet(inputs, num_classes, **_SPECTROGRAM_VARIANTS[name])
-    return keras.Model(inputs, outputs, name=f"{family}_{name}")
+    blocks = _blocks_by_stage(spec)
+    skeleton = _SKELETONS[spec.family]
+    outputs = skeleton(inputs, num_classes, blocks, **spec.skeleton)
+    return keras.Model(inputs, outputs, name=f"{spec.family}_{spec.name}")
+
+
+def _blocks_by_stage(spec):
+    """{stage: [layer, ...]} with every option passed (the registry holds the defaults)."""
+    by_stage = {}
+    names_ = registry.layer_names(spec)
+    for placement, layer_name in zip(spec.placements, names_, strict=True):
+        layer_class = registry.BLOCKS[placement.block].layer_class()
+        block = layer_class(name=layer_name, **placement.options)
+        by_stage.setdefault(placement.stage, []).append(block)
+    return by_stage
 
 
 def _predictions(x, num_classes):
     return layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(x)
 
 
-# Each variant is a row of options for its family's network, as STUDY.md
-# tabulates them. A block is (layer name, block class); the classes' defaults
-# are the study's settings (ratio 8; 4 heads with key_dim 64).
-
-_DIGIT_VARIANTS = {
-    "base": {},
-    "spatial": {"after_block1": [("spatial_gate", SpatialGate)]},
-    "self_attention": {"after_block2": [("self_attention", PatchSelfAttention)]},
-    "cbam": {"after_block1": [("cbam", CBAM)]},
-    "se": {"after_block1": [("se", SqueezeExcite)]},
-    "se_spatial": {"after_block1": [("se", SqueezeExcite), ("spatial_gate", SpatialGate)]},
-    "cbam_original": {"after_block1": [("cbam_original", CBAMOriginal)]},
-}
-
-_SPECTROGRAM_VARIANTS = {
-    "lenet": {},
-    "cbam": {"batch_norm": True, "attention": ("cbam", CBAM)},
-    "hybrid": {
-        "batch_norm": True,
-        "attention": ("channel_attention", ChannelAttention),
-        "conv_dropout": 0.1,
-        "head_l2": 0.001,
-        "head_dropout": 0.5,
-    },
-    # Added. lenet_bn isolates the BatchNorm that the study's cbam model also
-    # added; se and cbam_original keep that BatchNorm so they compare with cbam.
-    "lenet_bn": {"batch_norm": True},
-    "se": {"batch_norm": True, "attention": ("se", SqueezeExcite)},
-    "cbam_original": {"batch_norm": True, "attention": ("cbam_original", CBAMOriginal)},
-}
-
-
-def _digits_cnn(inputs, num_classes, after_block1=(), after_block2=()):
+def _digits_cnn(inputs, num_classes, blocks):
     """The study's digit CNN, with the given blocks after each conv stage.
 
-    Conv(32, 3x3) -> MaxPool -> [after_block1] -> Conv(64, 3x3) -> MaxPool ->
-    [after_block2] -> Flatten -> Dense(128) -> Dropout(0.3) -> softmax.
+    Conv(32, 3x3) -> MaxPool -> [stage 1] -> Conv(64, 3x3) -> MaxPool -> [stage 2] ->
+    Flatten -> Dense(128) -> Dropout(0.3) -> softmax.
     """
-    x = layers.Conv2D(32, 3, activation="relu", name="conv1")(inputs)
-    x = layers.MaxPooling2D(2, name="pool1")(x)
-    for block_name, block in after_block1:
-        x = block(name=block_name)(x)
-    x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)
-    x = layers.MaxPooling2D(2, name="pool2")(x)
-    for block_name, block in after_block2:
-        x = block(name=block_name)(x)
+    x = inputs
+    for stage, filters in ((1, 32), (2, 64)):
+        x = layers.Conv2D(filters, 3, activation="relu", name=f"conv{stage}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{stage}")(x)
+        for block in blocks.get(stage, ()):
+            x = block(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(128, activation="relu", name="dense")(x)
     x = layers.Dropout(0.3, name="dropout")(x)
     return _predictions(x, num_classes)
 
 
-def _lenet(
-    inputs,
-    num_classes,
-    batch_norm=False,
-    attention=None,
-    conv_dropout=None,
-    head_l2=None,
-    head_dropout=None,
-):
-    """The study's LeNet for spectrograms, with its per-variant options.
+def _lenet(inputs, num_classes, blocks, batch_norm, conv_dropout, head_l2, head_dropout):
+    """The study's LeNet for spectrograms, with its skeleton options.
 
-    Two stages of Conv(5x5) -> [BatchNorm] -> [attention] -> [Dropout] ->
-    AvgPool (6 then 16 filters), then Flatten -> Dense(120) -> [Dropout] ->
-    Dense(84) -> [Dropout] -> softmax, with optional L2 on the two dense
-    kernels. `attention` is (name, block class); the blocks are named
-    "<name>_1" and "<name>_2".
+    Two stages of Conv(5x5) -> [BatchNorm] -> [blocks] -> [Dropout] -> AvgPool (6 then
+    16 filters), then Flatten -> Dense(120) -> [Dropout] -> Dense(84) -> [Dropout] ->
+    softmax, with optional L2 on the two dense kernels.
     """
     x = inputs
     for stage, filters in ((1, 6), (2, 16)):
         x = layers.Conv2D(filters, 5, activation="relu", name=f"conv{stage}")(x)
         if batch_norm:
             x = layers.BatchNormalization(name=f"bn{stage}")(x)
-        if attention is not None:
-            block_name, block = attention
-            x = block(name=f"{block_name}_{stage}")(x)
+        for block in blocks.get(stage, ()):
+            x = block(x)
         if conv_dropout:
             x = layers.Dropout(conv_dropout, name=f"conv_dropout{stage}")(x)
         x = layers.AveragePooling2D(2, name=f"pool{stage}")(x)
@@ -214,27 +147,86 @@ def _lenet(
     return _predictions(x, num_classes)
 
 
-def param_table():
-    """Every variant's parameter count on its family's default input shape.
+_SKELETONS = {DIGITS: _digits_cnn, SPECTROGRAM: _lenet}
 
-    Returns a pandas.DataFrame with columns family, variant, params (all
-    weights, BatchNorm statistics included, as `model.count_params()`),
-    reported (the study's figure as text, "" where the study has none) and
-    study_variant (bool).
+
+def block_params(variant, input_shape=None, family=None):
+    """Parameters the variant's blocks add (the model's count minus its skeleton's)."""
+    spec = as_variant(variant, family)
+    bare = registry.Variant(f"{spec.name}_skeleton", spec.family, (), spec.skeleton)
+    shape = input_shape or default_input_shape(spec.family)
+    return build(spec, shape).count_params() - build(bare, shape).count_params()
+
+
+def param_table(variants=None):
+    """Parameter counts on each family's default input shape.
+
+    `variants` are registry.Variants (default: every built-in one). Returns a
+    pandas.DataFrame with columns family, variant, blocks (what sits where),
+    attention (bool), params (all weights, BatchNorm statistics included, as
+    `model.count_params()`), block_params (what the blocks add), reported (the
+    study's figure as text, "" where the study has none) and study_variant (bool).
     """
     import pandas as pd
 
+    if variants is None:
+        variants = [registry.builtin(f, n) for f in families() for n in names(f)]
     rows = []
-    for family in families():
-        for variant in names(family):
-            model = build(variant, default_input_shape(family), family=family)
-            rows.append(
-                {
-                    "family": family,
-                    "variant": variant,
-                    "params": model.count_params(),
-                    "reported": REPORTED_PARAMS[family].get(variant, ""),
-                    "study_variant": variant in STUDY_VARIANTS[family],
-                }
-            )
+    for spec in variants:
+        rows.append(
+            {
+                "family": spec.family,
+                "variant": spec.name,
+                "blocks": spec.blocks_text(),
+                "attention": spec.has_attention,
+                "params": build(spec).count_params(),
+                "block_params": block_params(spec),
+                "reported": _reported_params(spec),
+                "study_variant": _reported_params(spec) != "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _reported_params(spec):
+    """The study's parameter count of a built-in variant ("" otherwise); config variants
+    cannot reuse built-in names, so the name finds the record."""
+    record = registry.VARIANTS[spec.family].get(spec.name)
+    return record.study.params if record and record.study else ""
+
+
+def dataset_param_table(architectures):
+    """`param_table` of each dataset's variants: {dataset: [Variant.to_dict(), ...]}."""
+    import pandas as pd
+
+    frames = [
+        param_table([registry.Variant.from_dict(a) for a in specs]).assign(dataset=dataset)
+        for dataset, specs in architectures.items()
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    return table[["dataset", *[c for c in table.columns if c != "dataset"]]]
+
+
+def block_table():
+    """Every registered block: options with defaults, maps, paper, and the parameters
+    it adds at the digit CNN's first stage (13x13x32) and at both LeNet stages (no BN)."""
+    import pandas as pd
+
+    rows = []
+    for block in registry.BLOCKS.values():
+        counts = {}
+        for fam in families():
+            spec = registry.resolve(fam, {"name": f"only_{block.name}", "block": block.name})
+            counts[f"params_{fam}"] = block_params(spec)
+        options = ", ".join(f"{k}={o.default}" for k, o in block.options.items())
+        rows.append(
+            {
+                "block": block.name,
+                "layer": getattr(block.layer, "__name__", block.layer),
+                "options": options or "-",
+                "maps": ", ".join(block.maps),
+                **counts,
+                "paper": block.paper,
+            }
+        )
     return pd.DataFrame(rows)

@@ -2,7 +2,8 @@
 
 A run directory is `results/{dataset}/{variant}/seed{seed}/` holding
 `metrics.json`, `history.csv` and `predictions.parquet`. `load_runs`,
-`load_histories` and `load_predictions` turn a list of them into tidy frames;
+`load_histories` and `load_predictions` turn lists of those files (and the
+runs' identities, which the workflow passes as params) into tidy frames;
 `study_table`, `cross_domain_table` and `attnlab.stats` turn those into the
 tables; `write_table` and `summary_markdown` write them.
 
@@ -14,93 +15,74 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 
-from attnlab import stats
-
-# The study's own reported numbers (docs/STUDY.md), keyed by model family:
-# one run each, digits on CPU, spectrograms on one GPU. They are the study's
-# numbers, not ours; the tables show them next to ours for comparison.
-STUDY_REPORTED = {
-    "digits": {
-        "base": {"accuracy": 0.9810, "time_s": 41.41, "time_diff_s": 0.0},
-        "spatial": {"accuracy": 0.9790, "time_s": 48.30, "time_diff_s": 6.90},
-        "self_attention": {"accuracy": 0.9820, "time_s": 80.55, "time_diff_s": 39.14},
-        "cbam": {"accuracy": 0.9830, "time_s": 63.40, "time_diff_s": 21.99},
-        "se": {"accuracy": 0.9855, "time_s": 44.61, "time_diff_s": 3.20},
-    },
-    "spectrogram": {
-        # The study gave no "vs base" column here: differences of its times.
-        "lenet": {"accuracy": 0.9727, "time_s": 126.41, "time_diff_s": 0.0},
-        "cbam": {"accuracy": 0.9922, "time_s": 310.01, "time_diff_s": 183.60},
-        "hybrid": {"accuracy": 0.9844, "time_s": 137.72, "time_diff_s": 11.31},
-    },
-}
-# The study's cross-domain table: gain over the baseline (points), extra time (%).
-STUDY_CROSS_DOMAIN = {
-    "digits": {"se": {"gain_pts": 0.45, "time_pct": 7.7}},
-    "spectrogram": {
-        "cbam": {"gain_pts": 1.95, "time_pct": 145.0},
-        "hybrid": {"gain_pts": 1.17, "time_pct": 9.0},
-    },
-}
-# Variants without an attention block (never "the best attention variant").
-NON_ATTENTION = frozenset({"base", "lenet", "lenet_bn"})
+from attnlab import registry, stats
 
 
 # ------------------------------------------------------------------- loading
-def run_identity(run_dir: str | Path) -> dict:
-    """dataset, variant and seed of `results/{dataset}/{variant}/seed{seed}`."""
-    path = Path(run_dir)
-    seed = path.name.removeprefix("seed")
-    return {"dataset": path.parent.parent.name, "variant": path.parent.name, "seed": int(seed)}
+def _read_metrics(metrics: Path, predictions: Path) -> dict:
+    run = json.loads(metrics.read_text())
+    run["recipe"] = json.dumps(run["recipe"], sort_keys=True)
+    run["architecture"] = json.dumps(run["architecture"], sort_keys=True)
+    run["n_test"] = pq.read_metadata(predictions).num_rows
+    return run
 
 
-def _read_metrics(run_dir: Path) -> dict:
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    metrics["recipe"] = json.dumps(metrics.get("recipe", {}), sort_keys=True)
-    predictions = run_dir / "predictions.parquet"
-    metrics["n_test"] = pq.read_metadata(predictions).num_rows if predictions.exists() else pd.NA
-    return metrics | {"run_dir": str(run_dir)}
+def load_runs(
+    metrics: Sequence[str | Path], predictions: Sequence[str | Path]
+) -> pd.DataFrame:
+    """One row per run: every `metrics.json` key and `n_test` (rows of its predictions).
 
-
-def load_runs(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
-    """One row per run: every `metrics.json` key, `n_test` and `run_dir`."""
-    frame = pd.DataFrame([_read_metrics(Path(d)) for d in run_dirs])
+    `metrics` and `predictions` list the same runs in the same order.
+    """
+    if len(metrics) != len(predictions):
+        raise ValueError(f"load_runs: {len(metrics)} metrics files, {len(predictions)} predictions")
+    frame = pd.DataFrame(
+        [_read_metrics(Path(m), Path(p)) for m, p in zip(metrics, predictions, strict=True)]
+    )
     if frame.empty:
-        raise ValueError("load_runs: no run directories given")
+        raise ValueError("load_runs: no runs given")
     return frame.sort_values(["dataset", "variant", "seed"], ignore_index=True)
 
 
-def _load_each(run_dirs: Iterable[str | Path], read) -> pd.DataFrame:
-    frames = [read(Path(d)).assign(**run_identity(d)) for d in run_dirs]
+def _load_each(paths: Sequence[str | Path], identities: Sequence[Mapping], read) -> pd.DataFrame:
+    if len(paths) != len(identities):
+        raise ValueError(f"{len(paths)} files but {len(identities)} run identities")
+    frames = [
+        read(Path(path)).assign(dataset=i["dataset"], variant=i["variant"], seed=int(i["seed"]))
+        for path, i in zip(paths, identities, strict=True)
+    ]
     frame = pd.concat(frames, ignore_index=True)
     front = ["dataset", "variant", "seed"]
     return frame[front + [c for c in frame.columns if c not in front]]
 
 
-def load_histories(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
-    """Every run's `history.csv` with dataset, variant and seed columns."""
-    return _load_each(run_dirs, lambda d: pd.read_csv(d / "history.csv"))
+def load_histories(paths: Sequence[str | Path], identities: Sequence[Mapping]) -> pd.DataFrame:
+    """Every run's `history.csv` with dataset, variant and seed columns.
+
+    `identities[i]` is the dataset, variant and seed of `paths[i]`.
+    """
+    return _load_each(paths, identities, pd.read_csv)
 
 
-def load_predictions(run_dirs: Iterable[str | Path], probabilities: bool = False) -> pd.DataFrame:
+def load_predictions(
+    paths: Sequence[str | Path], identities: Sequence[Mapping], probabilities: bool = False
+) -> pd.DataFrame:
     """Every run's `predictions.parquet` (item, label, pred; p0.. if asked)."""
-
-    def read(d: Path) -> pd.DataFrame:
-        columns = None if probabilities else ["item", "label", "pred"]
-        return pd.read_parquet(d / "predictions.parquet", columns=columns)
-
-    return _load_each(run_dirs, read)
+    columns = None if probabilities else ["item", "label", "pred"]
+    return _load_each(paths, identities, lambda p: pd.read_parquet(p, columns=columns))
 
 
 # -------------------------------------------------------------------- tables
 def _study(family: str, variant: str, key: str) -> float:
-    return STUDY_REPORTED.get(family, {}).get(variant, {}).get(key, math.nan)
+    """What the study reported for a built-in variant (registry), NaN otherwise."""
+    record = registry.VARIANTS.get(family, {}).get(variant)
+    return getattr(record.study, key) if record and record.study else math.nan
 
 
 def _time_diff(runs: pd.DataFrame, dataset: str, variant: str, baseline: str) -> pd.Series:
@@ -154,7 +136,6 @@ def study_table(runs: pd.DataFrame, dataset: str, baseline: str) -> pd.DataFrame
 def _cross_row(runs, dataset, family, variant, baseline, best) -> dict:
     acc = stats.compare_pair(runs, dataset, variant, baseline, "accuracy")
     time = stats.compare_pair(runs, dataset, variant, baseline, "time")
-    study = STUDY_CROSS_DOMAIN.get(family, {}).get(variant, {})
     return {
         "dataset": dataset,
         "family": family,
@@ -168,14 +149,23 @@ def _cross_row(runs, dataset, family, variant, baseline, best) -> dict:
         "time_pct": time["estimate"],
         "time_pct_ci_low": time["ci_low"],
         "time_pct_ci_high": time["ci_high"],
-        "study_gain_pts": study.get("gain_pts", math.nan),
-        "study_time_pct": study.get("time_pct", math.nan),
+        "study_gain_pts": _study(family, variant, "gain_pts"),
+        "study_time_pct": _study(family, variant, "time_pct"),
     }
+
+
+def study_cross_domain(family: str) -> list[str]:
+    """The variants the study put in its cross-domain table (registry: a gain_pts)."""
+    return [
+        v.name
+        for v in registry.VARIANTS.get(family, {}).values()
+        if v.study and not math.isnan(v.study.gain_pts)
+    ]
 
 
 def best_attention_variant(runs: pd.DataFrame, dataset: str, baseline: str) -> str | None:
     """The attention variant with the highest mean test accuracy on `dataset`."""
-    of = runs[(runs["dataset"] == dataset) & ~runs["variant"].isin(NON_ATTENTION | {baseline})]
+    of = runs[(runs["dataset"] == dataset) & runs["attention"] & (runs["variant"] != baseline)]
     if of.empty:
         return None
     return of.groupby("variant")["test_accuracy"].mean().idxmax()
@@ -195,7 +185,7 @@ def cross_domain_table(runs: pd.DataFrame, baselines: Mapping[str, str]) -> pd.D
             continue
         family = of["family"].iloc[0]
         best = best_attention_variant(runs, dataset, baseline)
-        study_picks = [v for v in STUDY_CROSS_DOMAIN.get(family, {}) if v in set(of["variant"])]
+        study_picks = [v for v in study_cross_domain(family) if v in set(of["variant"])]
         for variant in dict.fromkeys([best, *study_picks] if best else study_picks):
             rows.append(_cross_row(runs, dataset, family, variant, baseline, best))
     return pd.DataFrame(rows)

@@ -35,7 +35,7 @@ class Job:
 
     dataset: str
     variant: str
-    family: str
+    architecture: dict
     seed: int
     recipe: dict
     precision: str = "float32"
@@ -68,11 +68,16 @@ class Outputs:
 
 
 def load_data(job: Job) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Train / validation / test arrays as the recipe asks (noisy train, validation source)."""
+    """Train / validation / test arrays as the recipe asks (noisy train, validation source).
+
+    `job.inputs` maps the roles of `cache.recipe_arrays(job.recipe)` to files.
+    """
     files, recipe = job.inputs, job.recipe
-    train_x = cache.load_array(files["train_noisy_x" if recipe["noisy_train"] else "train_x"])
+    missing = sorted(set(cache.recipe_arrays(recipe)) - set(files))
+    if missing:
+        raise ValueError(f"{job.label()}: no input file for {missing}")
     data = {
-        "train": (train_x, cache.load_array(files["train_y"])),
+        "train": (cache.load_array(files["train_x"]), cache.load_array(files["train_y"])),
         "test": (cache.load_array(files["test_x"]), cache.load_array(files["test_y"])),
     }
     if recipe["validation"] == "test":
@@ -128,10 +133,10 @@ def compile_model(job: Job, input_shape, num_classes: int):
     from attnlab import models
 
     keras.mixed_precision.set_global_policy(job.precision)
-    model = models.build(job.variant, input_shape, num_classes, family=job.family)
+    model = models.build(job.architecture, input_shape, num_classes)
     recipe = job.recipe
     optimizer = keras.optimizers.Adam(
-        learning_rate=recipe["learning_rate"], clipnorm=recipe.get("clipnorm")
+        learning_rate=recipe["learning_rate"], clipnorm=recipe["clipnorm"]
     )
     if job.precision == "mixed_float16":
         # float16 gradients underflow without loss scaling (the study's inf loss).
@@ -143,7 +148,7 @@ def compile_model(job: Job, input_shape, num_classes: int):
         # Several steps per call of the compiled function: same math, less Python per step.
         # (No XLA: 2.1-2.4x slower on CPU for these models, and Keras turns it off under
         # op determinism anyway; see BENCHMARKS.md.)
-        steps_per_execution=recipe.get("steps_per_execution", 1),
+        steps_per_execution=recipe["steps_per_execution"],
     )
     return model
 
@@ -223,14 +228,14 @@ def callbacks(job: Job, backup_dir: Path):
         ),
         epoch_log_callback(job, backup_dir / "history.csv"),
     ]
-    stopping = job.recipe.get("early_stopping")
+    stopping = job.recipe["early_stopping"]
     if stopping:
         chosen.append(keras.callbacks.EarlyStopping(**stopping))
     return chosen
 
 
 def best_epoch(history: pd.DataFrame, recipe: dict) -> int:
-    monitor = (recipe.get("early_stopping") or {}).get("monitor", "val_loss")
+    monitor = (recipe["early_stopping"] or {"monitor": "val_loss"})["monitor"]
     values = history[monitor].to_numpy()
     index = np.nanargmax(values) if monitor.endswith("accuracy") else np.nanargmin(values)
     return int(history["epoch"].iloc[index])
@@ -300,7 +305,9 @@ def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
     metrics = {
         "dataset": job.dataset,
         "variant": job.variant,
-        "family": job.family,
+        "family": job.architecture["family"],
+        "attention": bool(job.architecture["blocks"]),
+        "architecture": job.architecture,
         "seed": job.seed,
         "test_accuracy": test_accuracy,
         "test_loss": test_loss,

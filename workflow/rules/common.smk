@@ -1,7 +1,8 @@
 import hashlib
+import re
 from pathlib import Path
 
-from attnlab.variants import names as variant_names
+from attnlab import cache, registry
 
 MNIST_NAMES = [
     "train-images-idx3-ubyte",
@@ -24,42 +25,56 @@ def datasets_from(source):
 
 def one_of(values):
     """A wildcard constraint matching exactly these values (or nothing when empty)."""
-    return "|".join(sorted(values, key=len, reverse=True)) or NEVER
+    escaped = [re.escape(value) for value in sorted(values, key=len, reverse=True)]
+    return "|".join(escaped) or NEVER
+
+
+def resolve_variants():
+    """Every dataset's variants as registry records (checked: blocks, options, values)."""
+    resolved = {}
+    for dataset in DATASETS:
+        cfg = dataset_config(dataset)
+        registry.family(cfg["family"])
+        variants = registry.resolve_dataset_variants(
+            dataset, cfg["family"], cfg["variants"]
+        )
+        resolved[dataset] = {variant.name: variant for variant in variants}
+    return resolved
+
+
+VARIANTS = resolve_variants()
 
 
 def variants_of(dataset):
-    return dataset_config(dataset)["variants"]
+    return list(VARIANTS[dataset])
+
+
+def variant_record(wildcards):
+    """The variant's registry record as plain data (a train param: edits rerun it)."""
+    return VARIANTS[wildcards.dataset][wildcards.variant].to_dict()
 
 
 def splits_of(dataset):
     split = dataset_config(dataset)["split"]
     if split["method"] == "folders":
         return ["train", "test"]
-    fractions = split.get("fractions") or {"train": 0.8, "val": 0.1, "test": 0.1}
-    return [name for name in ("train", "val", "test") if fractions[name] > 0]
+    return [name for name in ("train", "val", "test") if split["fractions"][name] > 0]
 
 
 def check_config():
-    """Checks the schema cannot express: variant names, baselines, recipe targets, splits."""
+    """Checks the schema cannot express: baselines, recipe targets, splits, paths."""
     for dataset in DATASETS:
         cfg = dataset_config(dataset)
-        known = variant_names(cfg["family"])
-        unknown = [v for v in cfg["variants"] if v not in known]
-        if unknown:
-            raise ValueError(
-                f"config datasets.{dataset}.variants: unknown {unknown} for family "
-                f"{cfg['family']!r}; known: {list(known)}"
-            )
-        if cfg["baseline"] not in cfg["variants"]:
+        if cfg["baseline"] not in VARIANTS[dataset]:
             raise ValueError(
                 f"config datasets.{dataset}.baseline: {cfg['baseline']!r} is not in its variants"
             )
-        for variant in cfg.get("variant_recipes", {}):
-            if variant not in cfg["variants"]:
+        for variant in cfg["variant_recipes"]:
+            if variant not in VARIANTS[dataset]:
                 raise ValueError(
                     f"config datasets.{dataset}.variant_recipes.{variant}: not one of its variants"
                 )
-        validations = {recipe_of(dataset, v)["validation"] for v in cfg["variants"]}
+        validations = {recipe_of(dataset, v)["validation"] for v in VARIANTS[dataset]}
         if "val" in validations and "val" not in splits_of(dataset):
             raise ValueError(
                 f"config datasets.{dataset}: a recipe validates on 'val' but the dataset "
@@ -74,7 +89,7 @@ def check_config():
 def recipe_of(dataset, variant):
     """The dataset's recipe with the variant's overrides on top."""
     cfg = dataset_config(dataset)
-    return {**cfg["recipe"], **cfg.get("variant_recipes", {}).get(variant, {})}
+    return {**cfg["recipe"], **cfg["variant_recipes"].get(variant, {})}
 
 
 def image_folder(wildcards):
@@ -109,15 +124,13 @@ def source_hash(*modules):
 
 
 def train_inputs(wildcards):
-    """The cache arrays a training job reads: its recipe picks noisy train and validation."""
+    """The manifest and the cache arrays the job's recipe reads, by role."""
     recipe = recipe_of(wildcards.dataset, wildcards.variant)
-    names = ["train_x", "train_y", "test_x", "test_y"]
-    if recipe["noisy_train"]:
-        names[0] = "train_noisy_x"
-    if recipe["validation"] == "val":
-        names += ["val_x", "val_y"]
-    files = {name: cache_file(wildcards.dataset, f"{name}.npy") for name in names}
-    return {"manifest": cache_file(wildcards.dataset, "manifest.parquet"), **files}
+    arrays = {
+        role: cache_file(wildcards.dataset, f"{stem}.npy")
+        for role, stem in cache.recipe_arrays(recipe).items()
+    }
+    return {"manifest": cache_file(wildcards.dataset, "manifest.parquet"), **arrays}
 
 
 def train_priority(wildcards):
@@ -152,15 +165,21 @@ def train_mem_mb(wildcards, attempt):
     return int(2000 + height * width * cfg["channels"] * 4 * 6000 / 1e6) * attempt
 
 
+def run_ids(dataset):
+    """dataset, variant and seed of every run of a dataset, in `run_files` order."""
+    return [
+        {"dataset": dataset, "variant": variant, "seed": int(seed)}
+        for variant in variants_of(dataset)
+        for seed in SEEDS
+    ]
+
+
 def run_files(dataset, name):
     """One file per (variant, seed) of a dataset, e.g. every metrics.json."""
-    return expand(
-        "results/{dataset}/{variant}/seed{seed}/{name}",
-        dataset=dataset,
-        variant=variants_of(dataset),
-        seed=SEEDS,
-        name=name,
-    )
+    return [
+        f"results/{run['dataset']}/{run['variant']}/seed{run['seed']}/{name}"
+        for run in run_ids(dataset)
+    ]
 
 
 FIGURES = [

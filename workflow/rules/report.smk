@@ -26,6 +26,7 @@ rule dataset_tables:
         "../envs/attnlab.yaml"
     params:
         baseline=lambda wc: dataset_config(wc.dataset)["baseline"],
+        runs=lambda wc: run_ids(wc.dataset),
     script:
         "../scripts/tables_dataset.py"
 
@@ -43,10 +44,6 @@ rule study_tables:
             "results/tables/verdicts.csv", "verdicts", "study", "verdicts"
         ),
         verdicts_md="results/tables/verdicts.md",
-        params_csv=table_report(
-            "results/tables/params.csv", "params", "study", "parameters"
-        ),
-        params_md="results/tables/params.md",
         summary=report(
             "results/summary.md", caption="../report/summary.rst", category="study"
         ),
@@ -56,8 +53,25 @@ rule study_tables:
         "../envs/attnlab.yaml"
     params:
         baselines={d: dataset_config(d)["baseline"] for d in DATASETS},
+        runs=[run for d in DATASETS for run in run_ids(d)],
     script:
         "../scripts/tables.py"
+
+
+rule param_table:
+    output:
+        csv=table_report("results/tables/params.csv", "params", "study", "parameters"),
+        md="results/tables/params.md",
+    log:
+        "results/logs/report/params.log",
+    conda:
+        "../envs/attnlab.yaml"
+    threads: config["threads"]
+    params:
+        architectures={d: [v.to_dict() for v in VARIANTS[d].values()] for d in DATASETS},
+        code_hash=source_hash("models", "layers", "registry"),
+    script:
+        "../scripts/param_table.py"
 
 
 rule curves:
@@ -72,6 +86,7 @@ rule curves:
         "../envs/attnlab.yaml"
     params:
         title="{dataset}",
+        runs=lambda wc: run_ids(wc.dataset),
     script:
         "../scripts/figures_curves.py"
 
@@ -91,6 +106,7 @@ rule results_figures:
         baselines=lambda wc: {wc.dataset: dataset_config(wc.dataset)["baseline"]},
         classes=lambda wc: dataset_config(wc.dataset)["classes"],
         title="{dataset}",
+        runs=lambda wc: run_ids(wc.dataset),
     script:
         "../scripts/figures_results.py"
 
@@ -112,7 +128,7 @@ rule attention_maps:
     resources:
         gpu=1 if config["device"] == "gpu" else 0,
     params:
-        examples=config.get("figures", {}).get("examples", 6),
+        examples=config["figures"]["examples"],
         seed=config["data_seed"],
         device=config["device"],
     script:

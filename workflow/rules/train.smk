@@ -21,10 +21,10 @@ rule train:
         gpu=1 if config["device"] == "gpu" else 0,
         mem_mb=train_mem_mb,
     params:
-        family=lambda wc: dataset_config(wc.dataset)["family"],
+        architecture=variant_record,
         recipe=lambda wc: recipe_of(wc.dataset, wc.variant),
         precision=config["precision"],
         device=config["device"],
-        code_hash=source_hash("models", "layers", "train"),
+        code_hash=source_hash("models", "layers", "registry", "train"),
     script:
         "../scripts/train.py"

@@ -6,19 +6,17 @@ figures_attention.py from the archive written here.
 Expects from the rule:
   input.model      results/{dataset}/{variant}/seed{seed}/model.keras
   input.images     results/{dataset}/cache/test_x.npy (N, H, W, C) in [0, 1]
-  input.labels     (optional) results/{dataset}/cache/test_y.npy
+  input.labels     results/{dataset}/cache/test_y.npy
   params.examples  how many test images (config figures.examples)
   params.seed      seed of the image choice (e.g. config data_seed): the same images for
                    every variant of a dataset
-  params.device    (optional) cpu | gpu, default cpu
+  params.device    cpu | gpu
   threads          TensorFlow intra-op threads
   output.maps      .npz: dataset, variant, indices (rows of test_x), images, labels,
                    gradcam (N, H, W) and every attention map keyed "<layer>/<kind>"
                    (as attnlab.attention.maps returns them)
   log[0]           the job's log
 """
-
-from pathlib import Path
 
 import numpy as np
 
@@ -27,7 +25,7 @@ from attnlab.figures import example_indices
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
-    runtime.configure(threads=snakemake.threads, device=getattr(snakemake.params, "device", "cpu"))
+    runtime.configure(threads=snakemake.threads, device=snakemake.params.device)
     import keras
 
     from attnlab import attention
@@ -37,15 +35,10 @@ with job_log(snakemake.log[0]) as log:
         len(all_images), int(snakemake.params.examples), int(snakemake.params.seed)
     )
     images = np.asarray(all_images[indices], dtype="float32")
-    labels = (
-        np.load(snakemake.input.labels)[indices]
-        if hasattr(snakemake.input, "labels")
-        else -np.ones(0)
-    )
+    labels = np.load(snakemake.input.labels)[indices]
     model = keras.saving.load_model(snakemake.input.model)
     maps = attention.maps(model, images)
-    run_dir = Path(snakemake.input.model).parent
-    variant, dataset = run_dir.parent.name, run_dir.parent.parent.name
+    dataset, variant = snakemake.wildcards.dataset, snakemake.wildcards.variant
     log.info("%s: maps %s on test rows %s", variant, sorted(maps), indices.tolist())
     np.savez_compressed(
         snakemake.output.maps,

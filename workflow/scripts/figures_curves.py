@@ -1,23 +1,21 @@
 """Accuracy and loss curves per epoch: thin adapter from the snakemake object to attnlab.figures.
 
 Expects from the rule:
-  input.history   list of results/{dataset}/{variant}/seed{seed}/history.csv (one dataset,
-                  any variants; one panel per variant, mean and ±1 sd band over seeds)
-  params.title    (optional) figure title prefix, e.g. the dataset name
+  input.history   every run's history.csv of one dataset, in the order of params.runs (one
+                  panel per variant, mean and ±1 sd band over seeds)
+  params.runs     dataset, variant and seed of each run
+  params.title    figure title prefix, e.g. the dataset name
   output.accuracy PNG: train and validation accuracy per epoch
-  output.loss     (optional) PNG: train and validation loss per epoch
+  output.loss     PNG: train and validation loss per epoch
   log[0]          the job's log
 """
-
-from pathlib import Path
 
 from attnlab import figures, tables
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
-    histories = tables.load_histories([Path(path).parent for path in snakemake.input.history])
-    title = getattr(snakemake.params, "title", "") or ", ".join(histories["dataset"].unique())
+    histories = tables.load_histories(snakemake.input.history, snakemake.params.runs)
     for metric in ("accuracy", "loss"):
-        if hasattr(snakemake.output, metric):
-            fig = figures.curves_figure(histories, metric, f"{title}: {metric} per epoch")
-            log.info("writing %s", figures.save_figure(fig, getattr(snakemake.output, metric)))
+        title = f"{snakemake.params.title}: {metric} per epoch"
+        fig = figures.curves_figure(histories, metric, title)
+        log.info("writing %s", figures.save_figure(fig, snakemake.output[metric]))

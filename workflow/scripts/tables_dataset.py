@@ -1,26 +1,23 @@
 """Tables of one dataset: thin adapter from the snakemake object to attnlab.tables / attnlab.stats.
 
 Expects from the rule:
-  input.metrics      list of results/{dataset}/{variant}/seed{seed}/metrics.json, all of
-                     one dataset (predictions.parquet is read from the same folders)
-  input.predictions  (optional) the matching predictions.parquet files, so the DAG knows
-  params.baseline    the dataset's baseline variant (config datasets.<dataset>.baseline)
+  input.metrics, input.predictions   every run's metrics.json and predictions.parquet (one
+                                     dataset), both in the order of params.runs
+  params.runs                        dataset, variant and seed of each run
+  params.baseline                    the dataset's baseline variant
   output.study_csv, output.study_md      the study's table, ours next to the study's
   output.compare_csv, output.compare_md  every variant vs the baseline, paired over seeds
   output.mcnemar_csv                     exact McNemar per variant and seed
   log[0]                                 the job's log
 """
 
-from pathlib import Path
-
 from attnlab import stats, tables
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
-    run_dirs = [Path(path).parent for path in snakemake.input.metrics]
-    runs = tables.load_runs(run_dirs)
-    predictions = tables.load_predictions(run_dirs)
-    (dataset,) = runs["dataset"].unique()
+    runs = tables.load_runs(snakemake.input.metrics, snakemake.input.predictions)
+    predictions = tables.load_predictions(snakemake.input.predictions, snakemake.params.runs)
+    dataset = snakemake.wildcards.dataset
     baseline = snakemake.params.baseline
     log.info("%s: %d runs, baseline %s", dataset, len(runs), baseline)
 

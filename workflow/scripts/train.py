@@ -16,7 +16,7 @@ with job_log(snakemake.log[0]) as log:
     job = train.Job(
         dataset=snakemake.wildcards.dataset,
         variant=snakemake.wildcards.variant,
-        family=snakemake.params.family,
+        architecture=dict(snakemake.params.architecture),
         seed=int(snakemake.wildcards.seed),
         recipe=dict(snakemake.params.recipe),
         precision=snakemake.params.precision,
