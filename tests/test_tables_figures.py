@@ -284,11 +284,14 @@ def test_gradcam_figure_on_rgb_spectrograms(tmp_path):
     assert_png(figures.save_figure(figures.gradcam_figure(images, cams), tmp_path / "g.png"))
 
 
-def test_example_indices_are_fixed_and_sorted():
-    first = figures.example_indices(1000, 6, seed=4)
-    assert first.tolist() == sorted(first) and len(set(first)) == 6
-    assert (first == figures.example_indices(1000, 6, seed=4)).all()
-    assert len(figures.example_indices(3, 6, seed=4)) == 3
+def test_example_indices_are_fixed_sorted_and_of_distinct_classes():
+    labels = np.repeat(np.arange(10), 100)
+    first = figures.example_indices(labels, 6, seed=4)
+    assert first.tolist() == sorted(first) and len(set(labels[first])) == 6
+    assert (first == figures.example_indices(labels, 6, seed=4)).all()
+    twelve = figures.example_indices(labels, 12, seed=4)
+    assert len(set(twelve)) == 12 and len(set(labels[twelve])) == 10
+    assert len(figures.example_indices(np.array([0, 1, 1]), 6, seed=4)) == 3
 
 
 # ------------------------------------------------------------------ scripts

@@ -175,11 +175,72 @@ def cost_benefit_figure(runs: pd.DataFrame, baselines: Mapping[str, str] | None 
     return fig
 
 
+# ---------------------------------------------------------- many variants
+def critical_difference_figure(
+    ranks: pd.Series, posthoc: pd.DataFrame, cd: float, title: str = ""
+) -> Figure:
+    """Demsar's critical-difference diagram: mean ranks (1 = best) on an axis, variants
+    that Nemenyi's test cannot tell apart (p >= 0.05) joined by a bar, and the CD."""
+    import scikit_posthocs as sp
+
+    fig, ax = plt.subplots(figsize=(8, 1.0 + 0.28 * len(ranks)))
+    sp.critical_difference_diagram(ranks, posthoc.fillna(1.0), ax=ax)
+    ax.set_title(title or f"Critical difference diagram (CD = {cd:.2f})", pad=20)
+    return fig
+
+
+def sweep_figure(table: pd.DataFrame, keys: Sequence[str], series, title: str = "") -> Figure:
+    """Accuracy against each swept key (one panel each), mean and 95% t-interval over
+    seeds; one line per combination of the other keys (`series(table, key)`)."""
+    from attnlab.sweeps import numeric_order
+
+    fig, axes = _panels(len(keys), ncols=3, size=(4.6, 3.4))
+    for ax, key in zip(axes, keys, strict=True):
+        order = numeric_order(table[key])
+        lines = series(table, key)
+        for i, (label, frame) in enumerate(lines.items()):
+            frame = frame.set_index(key).reindex(order).dropna(subset=["accuracy_mean_pts"])
+            shift = 0.05 * (i - (len(lines) - 1) / 2)  # overlapping lines stay visible
+            x = [order.index(v) + shift for v in frame.index]
+            mean = frame["accuracy_mean_pts"].to_numpy()
+            low = np.nan_to_num(mean - frame["accuracy_ci_low_pts"].to_numpy())
+            high = np.nan_to_num(frame["accuracy_ci_high_pts"].to_numpy() - mean)
+            ax.errorbar(
+                x,
+                mean,
+                yerr=[low, high],
+                fmt="-o",
+                capsize=4,
+                color=f"C{i % 10}",
+                label=label or None,
+            )
+        ax.set_xticks(range(len(order)), order)
+        n = int(table["n_seeds"].min())
+        ax.set(xlabel=key, ylabel="test accuracy (%)", title=f"{key} (n={n} seeds, 95% CI)")
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="x-small")
+    fig.suptitle(title or "Sweep")
+    fig.tight_layout()
+    return fig
+
+
 # ---------------------------------------------------------- attention maps
-def example_indices(n_items: int, examples: int, seed: int) -> np.ndarray:
-    """A fixed, seeded choice of test rows (sorted), the same for every variant."""
+def example_indices(labels: Sequence[int], examples: int, seed: int) -> np.ndarray:
+    """A fixed, seeded choice of test rows (sorted), the same for every variant.
+
+    Distinct classes first: one row from each of `examples` classes drawn at random;
+    only when `examples` exceeds the number of classes does a class repeat.
+    """
     rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_items, size=min(examples, n_items), replace=False))
+    labels = np.asarray(labels)
+    pools = {c: list(rng.permutation(np.flatnonzero(labels == c))) for c in np.unique(labels)}
+    chosen = []
+    while len(chosen) < min(examples, labels.size):
+        for label in rng.permutation(sorted(pools)):
+            if pools[label] and len(chosen) < examples:
+                chosen.append(pools[label].pop())
+    return np.sort(np.asarray(chosen, dtype=int))
 
 
 def _image(ax, image: np.ndarray) -> None:

@@ -31,6 +31,11 @@ NAME_PATTERN = r"^[a-z][a-z0-9_.-]*$"
 _NAME = re.compile(NAME_PATTERN)
 
 
+def valid_name(name: str) -> bool:
+    """Whether `name` can name a block or variant (a path part and a wildcard value)."""
+    return isinstance(name, str) and bool(_NAME.match(name))
+
+
 class RegistryError(ValueError):
     """A block, variant or option that the registry does not know or accept."""
 

@@ -33,9 +33,7 @@ def _read_metrics(metrics: Path, predictions: Path) -> dict:
     return run
 
 
-def load_runs(
-    metrics: Sequence[str | Path], predictions: Sequence[str | Path]
-) -> pd.DataFrame:
+def load_runs(metrics: Sequence[str | Path], predictions: Sequence[str | Path]) -> pd.DataFrame:
     """One row per run: every `metrics.json` key and `n_test` (rows of its predictions).
 
     `metrics` and `predictions` list the same runs in the same order.
@@ -318,19 +316,56 @@ def write_table(
         Path(markdown).write_text(to_markdown(table if formatted is None else formatted))
 
 
+def overview_markdown(
+    runs: pd.DataFrame, baselines: Mapping[str, str], sweep_params: Mapping[str, Mapping]
+) -> str:
+    """Per dataset: the ranking (with its diagram), the variants practically equivalent
+    to (or better / worse than) the baseline, and the sweeps' conclusions, n stated."""
+    from attnlab import ranking, sweeps
+
+    parts = []
+    for dataset, baseline in baselines.items():
+        matrix = ranking.accuracy_matrix(runs, dataset)
+        ranks = ranking.rank_table(matrix, baseline)
+        bayes = ranking.bayes_vs_baseline(matrix, baseline)
+        order = ", ".join(f"{r.variant} ({r.mean_rank:.2f})" for r in ranks.itertuples())
+        parts += [f"## {dataset}: ranking (n={len(matrix)} seeds)", ""]
+        parts += [f"Mean rank over seeds (1 = best): {order}.", ""]
+        parts += [ranking.friedman_line(ranks), ""]
+        parts += [f"![critical difference](figures/{dataset}/critical_difference.png)", ""]
+        rope = f"|Δ| <= {ranking.ROPE_PTS} points"
+        for decision, text in (
+            ("equivalent", f"Practically equivalent to {baseline} (P({rope}) >= 0.95)"),
+            ("better", f"Better than {baseline} by more than {ranking.ROPE_PTS} points"),
+            ("worse", f"Worse than {baseline} by more than {ranking.ROPE_PTS} points"),
+        ):
+            named = bayes.loc[bayes["decision"] == decision, "variant"]
+            parts += [f"- {text}: {', '.join(named) or 'none'}."]
+        undecided = bayes.loc[~bayes["decision"].isin(["equivalent", "better", "worse"])]
+        parts += [f"- Undecided at P >= 0.95: {', '.join(undecided['variant']) or 'none'}.", ""]
+        for name, sweep in sweep_params.items():
+            if sweep["dataset"] == dataset:
+                table = sweeps.sweep_table(runs, dataset, sweep["settings"])
+                parts += [f"- {sweeps.conclusion(name, runs, dataset, table)}"]
+        parts += [""]
+    return "\n".join(parts)
+
+
 def summary_markdown(
     study_tables: Mapping[str, pd.DataFrame],
     cross_domain: pd.DataFrame,
     verdict_table: pd.DataFrame,
     seeds: str | Sequence[int],
+    overview: str = "",
 ) -> str:
-    """`results/summary.md`: the study tables, cross-domain table and verdicts.
+    """`results/summary.md`: the overview (`overview_markdown`), the study tables,
+    cross-domain table and verdicts.
 
     `seeds` is the seeds line (`seeds_line(runs)`) or the list of seeds used.
     """
     if not isinstance(seeds, str):
         seeds = f"Seeds used: {', '.join(map(str, seeds))} (n={len(seeds)})."
-    parts = ["# attnlab: results summary", "", seeds, ""]
+    parts = ["# attnlab: results summary", "", seeds, "", overview]
     if "n_seeds" in verdict_table and (verdict_table["n_seeds"] == 1).any():
         parts += ["With one seed, no claim can be supported or contradicted: see Verdicts.", ""]
     for dataset, table in study_tables.items():

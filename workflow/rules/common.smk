@@ -2,7 +2,10 @@ import hashlib
 import re
 from pathlib import Path
 
-from attnlab import cache, registry
+import jsonschema
+import yaml
+
+from attnlab import cache, registry, sweeps
 
 MNIST_NAMES = [
     "train-images-idx3-ubyte",
@@ -43,6 +46,77 @@ def resolve_variants():
 
 
 VARIANTS = resolve_variants()
+
+
+def recipe_keys_schema():
+    schema = yaml.safe_load(
+        (Path(workflow.basedir) / "workflow/schemas/config.schema.yaml").read_text()
+    )
+    return {"$defs": schema["$defs"], **schema["$defs"]["recipe_keys"]}
+
+
+def expand_sweeps():
+    """Every sweep's settings; their variants join their dataset's VARIANTS."""
+    expanded, recipe_schema = {}, recipe_keys_schema()
+    for name, sweep in config["sweeps"].items():
+        where = f"config sweeps.{name}"
+        if sweep["dataset"] not in VARIANTS:
+            raise ValueError(
+                f"{where}.dataset: {sweep['dataset']!r} is not in datasets"
+            )
+        variants = VARIANTS[sweep["dataset"]]
+        if sweep["variant"] not in variants:
+            raise ValueError(
+                f"{where}.variant: {sweep['variant']!r} is not one of {list(variants)}"
+            )
+        settings = sweeps.expand(name, sweep, variants[sweep["variant"]])
+        for setting in settings:
+            try:
+                jsonschema.validate(dict(setting.recipe), recipe_schema)
+            except jsonschema.ValidationError as error:
+                raise ValueError(f"{where}.recipe: {error.message}") from None
+            if setting.variant.name in variants:
+                raise ValueError(f"{where}: {setting.variant.name!r} exists already")
+            variants[setting.variant.name] = setting.variant
+        expanded[name] = settings
+    return expanded
+
+
+SWEEPS = expand_sweeps()
+SWEEP_SETTINGS = {
+    (config["sweeps"][name]["dataset"], setting.variant.name): setting
+    for name, settings in SWEEPS.items()
+    for setting in settings
+}
+
+
+def sweep_params(name):
+    """A sweep's dataset and its settings as plain data (variant, swept values)."""
+    return {
+        "dataset": config["sweeps"][name]["dataset"],
+        "settings": [
+            {"variant": s.variant.name, "values": dict(s.values)} for s in SWEEPS[name]
+        ],
+    }
+
+
+def sweep_files(name, file):
+    """One file per (setting, seed) of a sweep."""
+    dataset = config["sweeps"][name]["dataset"]
+    return [
+        f"results/{dataset}/{s.variant.name}/seed{seed}/{file}"
+        for s in SWEEPS[name]
+        for seed in SEEDS
+    ]
+
+
+def sweep_runs(name):
+    dataset = config["sweeps"][name]["dataset"]
+    return [
+        {"dataset": dataset, "variant": s.variant.name, "seed": int(seed)}
+        for s in SWEEPS[name]
+        for seed in SEEDS
+    ]
 
 
 def variants_of(dataset):
@@ -87,9 +161,17 @@ def check_config():
 
 
 def recipe_of(dataset, variant):
-    """The dataset's recipe with the variant's overrides on top."""
+    """The dataset's recipe with the variant's overrides on top (a sweep setting: its
+    swept variant's overrides, then the setting's swept recipe keys)."""
     cfg = dataset_config(dataset)
-    return {**cfg["recipe"], **cfg["variant_recipes"].get(variant, {})}
+    setting = SWEEP_SETTINGS.get((dataset, variant))
+    if setting is None:
+        return {**cfg["recipe"], **cfg["variant_recipes"].get(variant, {})}
+    return {
+        **cfg["recipe"],
+        **cfg["variant_recipes"].get(setting.base, {}),
+        **setting.recipe,
+    }
 
 
 def image_folder(wildcards):
@@ -193,15 +275,19 @@ FIGURES = [
     "gradcam",
 ]
 STUDY_TABLES = ["cross_domain", "verdicts", "params"]
+RANKING_TABLES = ["ranks", "posthoc", "bayes"]
 
 
 def dataset_outputs(dataset):
     """Caches, runs, tables and figures of one dataset."""
     tables = [
         f"results/tables/{dataset}/{name}.csv"
-        for name in ("study", "compare", "mcnemar")
+        for name in ("study", "compare", "mcnemar", *RANKING_TABLES)
     ]
-    figures = [f"results/figures/{dataset}/{name}.png" for name in FIGURES]
+    figures = [
+        f"results/figures/{dataset}/{name}.png"
+        for name in (*FIGURES, "critical_difference")
+    ]
     return (
         dataset_cache(dataset) + run_files(dataset, "metrics.json") + tables + figures
     )
@@ -232,6 +318,11 @@ def all_targets():
     ]
     for dataset in DATASETS:
         targets += dataset_outputs(dataset)
+    for name in SWEEPS:
+        targets += [
+            f"results/tables/sweeps/{name}.csv",
+            f"results/figures/sweeps/{name}.png",
+        ]
     return targets
 
 
@@ -243,3 +334,4 @@ wildcard_constraints:
     split="train|val|test",
     seed=one_of(SEEDS),
     variant=one_of({v for dataset in DATASETS for v in variants_of(dataset)}),
+    sweep=one_of(SWEEPS),

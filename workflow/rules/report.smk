@@ -31,6 +31,62 @@ rule dataset_tables:
         "../scripts/tables_dataset.py"
 
 
+rule rankings:
+    input:
+        metrics=lambda wc: run_files(wc.dataset, "metrics.json"),
+        predictions=lambda wc: run_files(wc.dataset, "predictions.parquet"),
+    output:
+        ranks_csv=table_report(
+            "results/tables/{dataset}/ranks.csv", "ranks", "{dataset}", "ranking"
+        ),
+        ranks_md="results/tables/{dataset}/ranks.md",
+        posthoc_csv="results/tables/{dataset}/posthoc.csv",
+        bayes_csv=table_report(
+            "results/tables/{dataset}/bayes.csv",
+            "bayes",
+            "{dataset}",
+            "Bayes vs baseline",
+        ),
+        bayes_md="results/tables/{dataset}/bayes.md",
+        diagram=dataset_report(
+            "{dataset}", "critical_difference", "critical_difference"
+        ),
+    log:
+        "results/logs/report/rankings_{dataset}.log",
+    conda:
+        "../envs/attnlab.yaml"
+    params:
+        baseline=lambda wc: dataset_config(wc.dataset)["baseline"],
+        title="{dataset}",
+    script:
+        "../scripts/rankings.py"
+
+
+rule sweep:
+    input:
+        metrics=lambda wc: sweep_files(wc.sweep, "metrics.json"),
+        predictions=lambda wc: sweep_files(wc.sweep, "predictions.parquet"),
+    output:
+        csv=table_report(
+            "results/tables/sweeps/{sweep}.csv", "sweep", "sweeps", "{sweep}"
+        ),
+        md="results/tables/sweeps/{sweep}.md",
+        figure=report(
+            "results/figures/sweeps/{sweep}.png",
+            caption="../report/sweep.rst",
+            category="sweeps",
+            labels={"figure": "{sweep}"},
+        ),
+    log:
+        "results/logs/report/sweep_{sweep}.log",
+    conda:
+        "../envs/attnlab.yaml"
+    params:
+        sweep=lambda wc: sweep_params(wc.sweep),
+    script:
+        "../scripts/sweep.py"
+
+
 rule study_tables:
     input:
         metrics=[f for d in DATASETS for f in run_files(d, "metrics.json")],
@@ -54,6 +110,7 @@ rule study_tables:
     params:
         baselines={d: dataset_config(d)["baseline"] for d in DATASETS},
         runs=[run for d in DATASETS for run in run_ids(d)],
+        sweeps={name: sweep_params(name) for name in SWEEPS},
     script:
         "../scripts/tables.py"
 

@@ -7,7 +7,7 @@ Expects from the rule:
   input.model      results/{dataset}/{variant}/seed{seed}/model.keras
   input.images     results/{dataset}/cache/test_x.npy (N, H, W, C) in [0, 1]
   input.labels     results/{dataset}/cache/test_y.npy
-  params.examples  how many test images (config figures.examples)
+  params.examples  how many test images (config figures.examples), distinct classes first
   params.seed      seed of the image choice (e.g. config data_seed): the same images for
                    every variant of a dataset
   params.device    cpu | gpu
@@ -31,11 +31,10 @@ with job_log(snakemake.log[0]) as log:
     from attnlab import attention
 
     all_images = np.load(snakemake.input.images, mmap_mode="r", allow_pickle=False)
-    indices = example_indices(
-        len(all_images), int(snakemake.params.examples), int(snakemake.params.seed)
-    )
+    all_labels = np.load(snakemake.input.labels)
+    indices = example_indices(all_labels, snakemake.params.examples, snakemake.params.seed)
     images = np.asarray(all_images[indices], dtype="float32")
-    labels = np.load(snakemake.input.labels)[indices]
+    labels = all_labels[indices]
     model = keras.saving.load_model(snakemake.input.model)
     maps = attention.maps(model, images)
     dataset, variant = snakemake.wildcards.dataset, snakemake.wildcards.variant

@@ -5,6 +5,7 @@ Expects from the rule:
                                      in the order of params.runs
   params.runs                        dataset, variant and seed of each run
   params.baselines                   dict dataset -> baseline variant
+  params.sweeps                      dict sweep -> {"dataset", "settings"} (their conclusions)
   output.cross_domain_csv, output.cross_domain_md   best attention variant vs baseline per domain
   output.verdicts_csv, output.verdicts_md           the study's claims tested
   output.summary                                    results/summary.md
@@ -37,6 +38,7 @@ with job_log(snakemake.log[0]) as log:
         tables.format_verdicts(verdicts),
     )
     study = {d: tables.study_table(runs, d, b) for d, b in baselines.items()}
-    text = tables.summary_markdown(study, cross, verdicts, tables.seeds_line(runs))
+    overview = tables.overview_markdown(runs, baselines, dict(snakemake.params.sweeps))
+    text = tables.summary_markdown(study, cross, verdicts, tables.seeds_line(runs), overview)
     Path(snakemake.output.summary).write_text(text)
     log.info("verdicts: %s", verdicts["verdict"].value_counts().to_dict())

@@ -1,0 +1,186 @@
+"""Statistics across many variants of one dataset: ranks, Friedman, Nemenyi, Bayes.
+
+With ten or more variants the question is no longer "is X different from the
+baseline" but "how do they rank, and which differences matter in practice".
+
+- `accuracy_matrix`: seeds x variants test accuracies (a block design: one block per
+  seed, every variant trained with it).
+- `friedman`: Friedman's test over that matrix (scipy), the mean ranks (1 = best),
+  and Demsar's (2006) critical difference CD = q_alpha sqrt(k (k + 1) / (6 N)), with
+  q_alpha the studentized range quantile / sqrt(2) (scipy).
+- `nemenyi`: Nemenyi's post-hoc p-values for every pair (scikit-posthocs).
+- `bayes_vs_baseline`: per variant, the Bayesian t-test posterior of the accuracy
+  difference to the baseline (Benavoli et al. 2017, `baycomp`'s Student posterior)
+  with a region of practical equivalence (ROPE) of `ROPE_PTS` points: P(worse),
+  P(equivalent), P(better). Seeds are independent runs on one fixed split, so the
+  posterior uses no cross-validation correlation (rho = 0): mean of the differences,
+  variance s^2 / n, n - 1 degrees of freedom.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from baycomp.single import Posterior
+from scipy import stats
+
+ALPHA = 0.05
+ROPE_PTS = 0.5
+DECISION = 0.95
+
+
+def accuracy_matrix(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Test accuracy in points, one row per seed that every variant ran, one column each."""
+    of = runs[runs["dataset"] == dataset]
+    matrix = 100 * of.pivot(index="seed", columns="variant", values="test_accuracy")
+    return matrix.dropna(axis=0, how="any")
+
+
+def critical_difference(k: int, n: int, alpha: float = ALPHA) -> float:
+    """Demsar's CD of mean ranks for k variants over n blocks (two-tailed Nemenyi)."""
+    q_alpha = stats.studentized_range.ppf(1 - alpha, k, np.inf) / math.sqrt(2)
+    return float(q_alpha * math.sqrt(k * (k + 1) / (6 * n)))
+
+
+def mean_ranks(matrix: pd.DataFrame) -> pd.Series:
+    """Mean rank per variant over the rows (1 = highest accuracy; ties share ranks)."""
+    return matrix.rank(axis=1, ascending=False).mean().sort_values()
+
+
+def friedman(matrix: pd.DataFrame) -> dict:
+    """Friedman's chi-square over seeds x variants, with mean ranks and Demsar's CD.
+
+    Needs at least 3 variants and 2 seeds; otherwise statistic and p are NaN and
+    `test` says why.
+    """
+    n, k = matrix.shape
+    out = {"n_seeds": n, "n_variants": k, "ranks": mean_ranks(matrix)}
+    if k < 3 or n < 2:
+        reason = f"n/a (Friedman needs >= 3 variants and >= 2 seeds; {k} variants, {n} seeds)"
+        return out | {"statistic": math.nan, "p": math.nan, "cd": math.nan, "test": reason}
+    result = stats.friedmanchisquare(*(matrix[c].to_numpy() for c in matrix.columns))
+    return out | {
+        "statistic": float(result.statistic),
+        "p": float(result.pvalue),
+        "cd": critical_difference(k, n),
+        "test": f"Friedman over {n} seeds x {k} variants; Nemenyi post-hoc",
+    }
+
+
+def nemenyi(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Nemenyi post-hoc p-values (variants x variants); NaN where Friedman is n/a."""
+    n, k = matrix.shape
+    if k < 3 or n < 2:
+        return pd.DataFrame(np.nan, index=matrix.columns, columns=matrix.columns)
+    import scikit_posthocs as sp
+
+    table = sp.posthoc_nemenyi_friedman(matrix.to_numpy())
+    table.index = table.columns = matrix.columns
+    return table
+
+
+def rank_table(matrix: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """One row per variant, best mean rank first: rank, accuracy, Nemenyi p vs baseline."""
+    result = friedman(matrix)
+    posthoc = nemenyi(matrix)
+    ranks = result["ranks"]
+    return pd.DataFrame(
+        {
+            "variant": ranks.index,
+            "mean_rank": ranks.to_numpy(),
+            "accuracy_mean_pts": matrix[ranks.index].mean().to_numpy(),
+            "n_seeds": result["n_seeds"],
+            "nemenyi_p_vs_baseline": [posthoc.loc[v, baseline] for v in ranks.index],
+            "friedman_statistic": result["statistic"],
+            "friedman_p": result["p"],
+            "critical_difference": result["cd"],
+            "test": result["test"],
+        }
+    )
+
+
+def bayes_pair(x, y, rope: float = ROPE_PTS) -> dict:
+    """P(x - y < -rope), P(|x - y| <= rope), P(x - y > rope) from paired scores (points)."""
+    d = np.asarray(x, dtype=float) - np.asarray(y, dtype=float)
+    n = d.size
+    out = {"n_seeds": n, "diff_pts": float(d.mean()) if n else math.nan}
+    if n < 2:
+        return out | dict.fromkeys(["p_worse", "p_equivalent", "p_better"], math.nan)
+    posterior = Posterior(d.mean(), d.var(ddof=1) / n, n - 1, rope)
+    worse, equivalent, better = posterior.probs()
+    return out | {
+        "p_worse": float(worse),
+        "p_equivalent": float(equivalent),
+        "p_better": float(better),
+    }
+
+
+def decide(row: dict, threshold: float = DECISION) -> str:
+    """better / equivalent / worse when that posterior probability >= threshold."""
+    for key, word in (("p_better", "better"), ("p_equivalent", "equivalent"), ("p_worse", "worse")):
+        if row[key] >= threshold:
+            return word
+    return "undecided" if not math.isnan(row["p_better"]) else "n/a (one seed)"
+
+
+def bayes_vs_baseline(matrix: pd.DataFrame, baseline: str, rope: float = ROPE_PTS) -> pd.DataFrame:
+    """Every variant vs the baseline: the posterior probabilities and a decision."""
+    rows = []
+    for variant in (v for v in matrix.columns if v != baseline):
+        row = {"variant": variant, "baseline": baseline, "rope_pts": rope}
+        row |= bayes_pair(matrix[variant], matrix[baseline], rope)
+        rows.append(row | {"decision": decide(row)})
+    columns = ["variant", "baseline", "rope_pts", "n_seeds", "diff_pts"]
+    columns += ["p_worse", "p_equivalent", "p_better", "decision"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def format_rank_table(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "rank": table["mean_rank"].map("{:.2f}".format),
+            "variant": table["variant"],
+            "accuracy (%)": table["accuracy_mean_pts"].map("{:.2f}".format),
+            "seeds": table["n_seeds"].astype(str),
+            "Nemenyi p vs baseline": table["nemenyi_p_vs_baseline"].map(_p),
+        }
+    )
+
+
+def format_bayes(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "variant": table["variant"],
+            "vs": table["baseline"],
+            "seeds": table["n_seeds"].astype(str),
+            "Δ accuracy (points)": table["diff_pts"].map("{:+.2f}".format),
+            f"P(worse by > {ROPE_PTS})": table["p_worse"].map(_prob),
+            "P(equivalent)": table["p_equivalent"].map(_prob),
+            f"P(better by > {ROPE_PTS})": table["p_better"].map(_prob),
+            "decision (P >= 0.95)": table["decision"],
+        }
+    )
+
+
+def friedman_line(table: pd.DataFrame) -> str:
+    """One sentence: Friedman's result and the CD, or why there is none."""
+    first = table.iloc[0]
+    if math.isnan(first["friedman_p"]):
+        return first["test"] + "."
+    return (
+        f"Friedman chi2 = {first['friedman_statistic']:.2f}, p = {_p(first['friedman_p'])} "
+        f"over {first['n_seeds']} seeds x {len(table)} variants; Nemenyi critical difference "
+        f"of mean ranks CD = {first['critical_difference']:.2f} (alpha {ALPHA})."
+    )
+
+
+def _p(p: float) -> str:
+    if pd.isna(p):
+        return "n/a"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _prob(p: float) -> str:
+    return "n/a" if pd.isna(p) else f"{p:.2f}"

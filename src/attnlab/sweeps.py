@@ -1,0 +1,169 @@
+"""Sweeps: a grid over block options and recipe keys, expanded into variants.
+
+A sweep (config `sweeps.NAME`) takes one variant of one dataset and a grid:
+
+    se_ratio:
+      dataset: reduced_mnist
+      variant: se
+      options: {ratio: [4, 8, 16]}           # block or skeleton options
+      recipe: {learning_rate: [0.0001, 0.001]}  # recipe keys
+
+Each point of the grid is a variant of its own, named `{variant}-{key}{value}-...`
+(`se-ratio16-learning_rate0.001`): stable, readable and safe as a path part and a
+wildcard. It trains over every seed like any variant, so it also enters the dataset's
+tables and rankings. `sweep_table` and `conclusion` summarise a sweep over seeds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from attnlab import ranking, registry, stats
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One point of a sweep: its variant, the recipe keys it overrides, the swept values."""
+
+    sweep: str
+    base: str
+    variant: registry.Variant
+    recipe: Mapping[str, object]
+    values: Mapping[str, object]
+
+
+def value_text(value) -> str:
+    """A swept value as a name part: 16, 0.001, 1e-05, true, none."""
+    if isinstance(value, bool) or value is None:
+        return str(value).lower()
+    if isinstance(value, float):
+        return format(value, "g")
+    return str(value)
+
+
+def _with_option(variant: registry.Variant, key: str, value, where: str) -> registry.Variant:
+    """`variant` with block option (every block that has it) or skeleton option `key`."""
+    placements, hit = [], False
+    for p in variant.placements:
+        block = registry.BLOCKS[p.block]
+        if key in block.options:
+            checked = block.options[key].check(value, f"{where}.{key}")
+            placements.append(replace(p, options={**p.options, key: checked}))
+            hit = True
+        else:
+            placements.append(p)
+    fam = registry.family(variant.family)
+    if key in fam.options:
+        checked = fam.options[key].check(value, f"{where}.{key}")
+        return replace(
+            variant, placements=tuple(placements), skeleton={**variant.skeleton, key: checked}
+        )
+    if not hit:
+        known = sorted(
+            {k for p in variant.placements for k in registry.BLOCKS[p.block].options}
+            | set(fam.options)
+        )
+        raise registry.RegistryError(
+            f"{where}: {key!r} is not an option of variant {variant.name!r}; "
+            f"known: {', '.join(known) or 'none'}"
+        )
+    return replace(variant, placements=tuple(placements))
+
+
+def expand(name: str, sweep: Mapping, base: registry.Variant) -> list[Setting]:
+    """The grid of sweep `name` over `base`, one Setting per point (options first)."""
+    where = f"config sweeps.{name}.options"
+    grid = [("options", k, v) for k, v in sweep.get("options", {}).items()]
+    grid += [("recipe", k, v) for k, v in sweep.get("recipe", {}).items()]
+    if not grid:
+        raise registry.RegistryError(f"config sweeps.{name}: no options or recipe keys to sweep")
+    settings = []
+    for point in itertools.product(*(values for _, _, values in grid)):
+        variant, recipe, values = base, {}, {}
+        for (kind, key, _), value in zip(grid, point, strict=True):
+            values[key] = value
+            if kind == "options":
+                variant = _with_option(variant, key, value, where)
+            else:
+                recipe[key] = value
+        label = "-".join(f"{key}{value_text(value)}" for key, value in values.items())
+        full = f"{base.name}-{label}".lower()
+        if not registry.valid_name(full):
+            raise registry.RegistryError(f"config sweeps.{name}: {full!r} is not a usable name")
+        variant = replace(variant, name=full, study=None, note=f"sweep {name}")
+        settings.append(Setting(name, base.name, variant, recipe, values))
+    return settings
+
+
+def sweep_table(runs: pd.DataFrame, dataset: str, settings: list[Mapping]) -> pd.DataFrame:
+    """One row per setting: swept values, seeds, accuracy mean and t-interval, time.
+
+    `settings` are {"variant": name, "values": {key: value}} in grid order.
+    """
+    rows = []
+    for setting in settings:
+        of = runs[(runs["dataset"] == dataset) & (runs["variant"] == setting["variant"])]
+        low, high = stats.mean_ci(100 * of["test_accuracy"])
+        rows.append(
+            {
+                "variant": setting["variant"],
+                **{key: value_text(value) for key, value in setting["values"].items()},
+                "n_seeds": len(of),
+                "accuracy_mean_pts": 100 * of["test_accuracy"].mean(),
+                "accuracy_ci_low_pts": low,
+                "accuracy_ci_high_pts": high,
+                "time_mean_s": of["train_seconds"].mean(),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def conclusion(name: str, runs: pd.DataFrame, dataset: str, table: pd.DataFrame) -> str:
+    """One sentence: the best setting, and whether the settings differ (n seeds stated)."""
+    best = table.loc[table["accuracy_mean_pts"].idxmax()]
+    matrix = ranking.accuracy_matrix(runs[runs["variant"].isin(table["variant"])], dataset)
+    n = len(matrix)
+    lead = f"sweep {name} ({n} seeds): best {best['variant']} at {best['accuracy_mean_pts']:.2f}%"
+    if n < 2:
+        return f"{lead}; one seed cannot tell the settings apart."
+    if matrix.shape[1] == 2:
+        a, b = matrix.columns
+        test = stats.paired_test(matrix[a], matrix[b])
+        p, how = test["p"], "paired t"
+    else:
+        p, how = ranking.friedman(matrix)["p"], "Friedman"
+    if math.isnan(p):
+        return f"{lead}; the settings gave identical differences ({how} undefined)."
+    verdict = "the settings differ" if p < stats.ALPHA else "no detectable difference"
+    return f"{lead}; {verdict} ({how} p = {p:.3g})."
+
+
+def swept_keys(table: pd.DataFrame) -> list[str]:
+    fixed = {"variant", "n_seeds", "accuracy_mean_pts", "accuracy_ci_low_pts"}
+    fixed |= {"accuracy_ci_high_pts", "time_mean_s"}
+    return [c for c in table.columns if c not in fixed]
+
+
+def numeric_order(values) -> list:
+    """Swept values in numeric order where they are numbers, else as given."""
+    try:
+        return sorted(dict.fromkeys(values), key=float)
+    except ValueError:
+        return list(dict.fromkeys(values))
+
+
+def series_by_key(table: pd.DataFrame, key: str) -> dict[str, pd.DataFrame]:
+    """For a plot against `key`: one frame per combination of the other swept keys."""
+    others = [k for k in swept_keys(table) if k != key]
+    if not others:
+        return {"": table}
+    return {
+        ", ".join(f"{k}={v}" for k, v in zip(others, np.atleast_1d(group), strict=True)): frame
+        for group, frame in table.groupby(others if len(others) > 1 else others[0])
+    }
