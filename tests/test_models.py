@@ -114,6 +114,9 @@ def test_param_table_pins_exact_counts():
         "attention",
         "params",
         "block_params",
+        "forward_flops",
+        "block_flops",
+        "block_bytes",
         "reported",
         "study_variant",
     ]
@@ -272,8 +275,9 @@ def test_cli_lists_blocks_and_variants(tmp_path, capsys):
         == 0
     )
     lines = csv_path.read_text().splitlines()
-    assert lines[0] == "family,variant,blocks,attention,params,block_params,reported,study_variant"
-    assert "digits,base,-,False,225034,0,~200k,True" in lines
+    header = "family,variant,blocks,attention,params,block_params,forward_flops,block_flops,"
+    assert lines[0] == header + "block_bytes,reported,study_variant"
+    assert "digits,base,-,False,225034,0,5319676,0,0,~200k,True" in lines
     assert len(lines) == 1 + len(EXPECTED_PARAMS)
 
     assert cli.main(["models"]) == 0
@@ -281,7 +285,9 @@ def test_cli_lists_blocks_and_variants(tmp_path, capsys):
     assert markdown.startswith("## Blocks\n")
     for block in registry.BLOCKS:
         assert f"\n| {block} | " in markdown
-    assert "| eca | ECA | kernel_size=None, gamma=2, beta=1 | channel | 3 | 4 |" in markdown
+    assert (
+        "| eca | ECA | kernel_size=None, gamma=2, beta=1 | channel | 3 | 4 | 11,008 |" in markdown
+    )
     assert "## Variants" in markdown
     assert (
         "| spectrogram | hybrid | channel_attention(ratio=8)@1,2 | yes | 1,628,959 | 145 |"

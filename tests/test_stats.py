@@ -22,6 +22,12 @@ WOBBLE = {
 }
 
 
+# Forward FLOPs per sample as attnlab.cost counts them on the study's input shapes.
+FLOPS = {"base": 5_319_676, "spatial": 5_330_000, "self_attention": 9_290_676}
+FLOPS |= {"cbam": 5_375_149, "se": 5_331_040, "lenet": 33_529_304, "hybrid": 33_830_000}
+FLOPS |= {"lenet_bn": 33_821_596}
+
+
 def make_runs(accuracy: dict, seconds: dict, dataset: str, family: str, seeds) -> pd.DataFrame:
     """One row per (variant, seed): accuracy and time plus that variant's wobble."""
     rows = [
@@ -32,6 +38,7 @@ def make_runs(accuracy: dict, seconds: dict, dataset: str, family: str, seeds) -
             "seed": seed,
             "test_accuracy": acc + WOBBLE[variant][i],
             "train_seconds": seconds[variant] * (1 + 20 * WOBBLE[variant][i]),
+            "forward_flops": FLOPS[variant],
         }
         for variant, acc in accuracy.items()
         for i, seed in enumerate(seeds)
@@ -187,6 +194,19 @@ def test_verdicts_supported_with_five_seeds():
         ]
     assert verdict_of(table, "cbam_vs_lenet_bn") == "supported"
     assert (table["n_seeds"] == 5).all() and (table["p_value"] < 0.05).all()
+    reasons = table.set_index("claim_id")["reason"]
+    # self_attention: +100.4% time (mean of per-seed ratios), +74.6% FLOPs: arithmetic.
+    expected = "self_attention vs base: +100.4% time (FLOPs +74.6% explain 74% of it: mostly"
+    assert expected + " arithmetic)" in reasons["self_attention_cost"]
+    # hybrid: +9% time for +0.9% FLOPs: mostly implementation overhead.
+    assert "explain 10% of it: mostly implementation overhead" in reasons["hybrid_gain"]
+
+
+def test_cost_reading():
+    assert stats.cost_reading(20.0, 15.0) == "FLOPs +15.0% explain 75% of it: mostly arithmetic"
+    assert stats.cost_reading(145.0, 13.0).endswith("mostly implementation overhead")
+    assert stats.cost_reading(-3.0, 1.0) == "FLOPs +1.0%; no extra time"
+    assert stats.cost_reading(float("nan"), 1.0) == ""
 
 
 def test_verdicts_contradicted_with_five_seeds():

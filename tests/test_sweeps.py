@@ -17,7 +17,7 @@ SE = registry.builtin("digits", "se")
 
 def test_grid_expands_options_and_recipe_keys_into_named_variants():
     grid = {"options": {"ratio": [4, 16]}, "recipe": {"learning_rate": [0.001, 0.0001]}}
-    settings = sweeps.expand("se_grid", grid, SE)
+    settings = sweeps.expand("se_grid", grid, SE, {"learning_rate": 0.01})
     assert [s.variant.name for s in settings] == [
         "se-ratio4-learning_rate0.001",
         "se-ratio4-learning_rate0.0001",
@@ -35,7 +35,7 @@ def test_grid_expands_options_and_recipe_keys_into_named_variants():
 def test_options_reach_every_block_and_the_skeleton():
     cbam = registry.builtin("spectrogram", "cbam")
     grid = {"options": {"ratio": [2], "conv_dropout": [0.2]}}
-    (setting,) = sweeps.expand("s", grid, cbam)
+    (setting,) = sweeps.expand("s", grid, cbam, {})
     assert [p.options["ratio"] for p in setting.variant.placements] == [2, 2]
     assert setting.variant.skeleton["conv_dropout"] == 0.2
     assert setting.variant.name == "cbam-ratio2-conv_dropout0.2"
@@ -51,8 +51,15 @@ def test_options_reach_every_block_and_the_skeleton():
 )
 def test_bad_sweeps_fail_naming_the_problem(grid, message):
     with pytest.raises(registry.RegistryError, match="config sweeps.bad") as caught:
-        sweeps.expand("bad", grid, SE)
+        sweeps.expand("bad", grid, SE, {})
     assert message in str(caught.value)
+
+
+def test_the_point_that_changes_nothing_is_the_variant_itself():
+    grid = {"options": {"ratio": [8, 16]}, "recipe": {"learning_rate": [0.001]}}
+    settings = sweeps.expand("r", grid, SE, {"learning_rate": 0.001})
+    assert [s.variant.name for s in settings] == ["se", "se-ratio16-learning_rate0.001"]
+    assert settings[0].variant is SE and settings[0].values == {"ratio": 8, "learning_rate": 0.001}
 
 
 def test_value_text():
@@ -86,7 +93,8 @@ def test_sweep_table_and_conclusion_on_synthetic_runs():
 # --------------------------------------------------- the tiny sweep study over 3 seeds
 SEEDS = [4, 5, 6]
 SWEEP = {"dataset": "reduced_mnist", "variant": "se"}
-SWEEP |= {"options": {"ratio": [4, 16]}, "recipe": {"learning_rate": [0.001, 0.003]}}
+# ratio 8 with learning rate 0.001 is the study's se itself: its runs are reused.
+SWEEP |= {"options": {"ratio": [8, 16]}, "recipe": {"learning_rate": [0.001, 0.003]}}
 
 
 @pytest.fixture(scope="module")
@@ -112,13 +120,14 @@ def sweep_study(tmp_path_factory, mirror):
 def test_sweep_table_plot_and_rankings(sweep_study):
     table = pd.read_csv(sweep_study / "results/tables/sweeps/se_grid.csv")
     assert len(table) == 4 and (table["n_seeds"] == 3).all()
-    assert set(table["ratio"]) == {4, 16} and set(table["learning_rate"]) == {0.001, 0.003}
+    assert set(table["ratio"]) == {8, 16} and set(table["learning_rate"]) == {0.001, 0.003}
+    assert table["variant"].iloc[0] == "se"
     assert (
         "sweep se_grid (3 seeds): best"
         in (sweep_study / "results/tables/sweeps/se_grid.md").read_text()
     )
     ranks = pd.read_csv(sweep_study / "results/tables/reduced_mnist/ranks.csv")
-    assert len(ranks) == 6 and (ranks["n_seeds"] == 3).all()
+    assert len(ranks) == 5 and (ranks["n_seeds"] == 3).all()
     assert ranks["friedman_p"].between(0, 1).all()
     bayes = pd.read_csv(sweep_study / "results/tables/reduced_mnist/bayes.csv")
     assert set(bayes["variant"]) == set(ranks["variant"]) - {"base"}

@@ -62,6 +62,10 @@ def write_run(root: Path, dataset: str, family: str, variant: str, seed: int, ac
         "epochs_run": epochs,
         "best_epoch": epochs,
         "params": 1000 + len(variant),
+        "forward_flops": 5_000_000 + 1000 * len(variant),
+        "block_flops": 1000 * len(variant) * (variant not in ("base", "lenet")),
+        "train_samples": 50,
+        "val_samples": 10,
         "threads": 1,
         "device": "cpu",
         "gpu_name": None,
@@ -333,7 +337,7 @@ def test_table_scripts(run_dirs, tmp_path):
     assert len(pd.read_csv(out["mcnemar_csv"])) == 2 * 2
     names = ("cross_domain_csv", "cross_domain_md", "verdicts_csv", "verdicts_md", "summary")
     out = {k: str(tmp_path / k) for k in names}
-    params = {"baselines": BASELINES, "runs": identities(run_dirs)}
+    params = {"baselines": BASELINES, "runs": identities(run_dirs), "sweeps": {}}
     run_script("tables", tmp_path, run_inputs(run_dirs), out, params)
     verdicts = pd.read_csv(out["verdicts_csv"])
     assert set(verdicts["verdict"]) <= set(stats.VERDICTS)

@@ -223,6 +223,22 @@ BAD_CONFIGS = {
         },
         ["'c' block cbam.kernel_size: 4 must be odd"],
     ),
+    "sweep-of-an-unknown-variant": (
+        {
+            "sweeps": {
+                "s": {"dataset": "reduced_mnist", "variant": "nope", "options": {"ratio": [4]}}
+            }
+        },
+        ["config sweeps.s.variant: 'nope' is not one of"],
+    ),
+    "sweep-of-an-unknown-recipe-key": (
+        {"sweeps": {"s": {"dataset": "reduced_mnist", "variant": "se", "recipe": {"lr": [0.1]}}}},
+        ["config sweeps.s.recipe:", "'lr' was unexpected"],
+    ),
+    "sweep-of-an-option-the-variant-lacks": (
+        {"sweeps": {"s": {"dataset": "reduced_mnist", "variant": "se", "options": {"heads": [2]}}}},
+        ["config sweeps.s.options: 'heads' is not an option of variant 'se'; known: ratio"],
+    ),
     "variant-reuses-a-builtin-name": (
         {"datasets": {"reduced_mnist": {"variants": ["base", {"name": "se", "block": "se"}]}}},
         ["'se' is a built-in digits variant"],

@@ -164,23 +164,32 @@ def param_table(variants=None):
     `variants` are registry.Variants (default: every built-in one). Returns a
     pandas.DataFrame with columns family, variant, blocks (what sits where),
     attention (bool), params (all weights, BatchNorm statistics included, as
-    `model.count_params()`), block_params (what the blocks add), reported (the
-    study's figure as text, "" where the study has none) and study_variant (bool).
+    `model.count_params()`), block_params (what the blocks add), forward_flops (one
+    sample, every op: `attnlab.cost`), block_flops and block_bytes (the blocks' FLOPs
+    and activation bytes read and written per sample), reported (the study's figure
+    as text, "" where the study has none) and study_variant (bool).
     """
     import pandas as pd
+
+    from attnlab import cost
 
     if variants is None:
         variants = [registry.builtin(f, n) for f in families() for n in names(f)]
     rows = []
     for spec in variants:
+        model = build(spec)
+        blocks = cost.block_costs(model).values()
         rows.append(
             {
                 "family": spec.family,
                 "variant": spec.name,
                 "blocks": spec.blocks_text(),
                 "attention": spec.has_attention,
-                "params": build(spec).count_params(),
+                "params": model.count_params(),
                 "block_params": block_params(spec),
+                "forward_flops": cost.forward_flops(model),
+                "block_flops": sum(b["flops"] for b in blocks),
+                "block_bytes": sum(b["bytes"] for b in blocks),
                 "reported": _reported_params(spec),
                 "study_variant": _reported_params(spec) != "",
             }
@@ -209,15 +218,21 @@ def dataset_param_table(architectures):
 
 def block_table():
     """Every registered block: options with defaults, maps, paper, and the parameters
-    it adds at the digit CNN's first stage (13x13x32) and at both LeNet stages (no BN)."""
+    it adds at its default digit stage (13x13x32 after the first pool) and at both
+    LeNet stages (no BN), with its FLOPs and activation bytes per sample on digits."""
     import pandas as pd
+
+    from attnlab import cost
 
     rows = []
     for block in registry.BLOCKS.values():
-        counts = {}
-        for fam in families():
-            spec = registry.resolve(fam, {"name": f"only_{block.name}", "block": block.name})
-            counts[f"params_{fam}"] = block_params(spec)
+        specs = {
+            fam: registry.resolve(fam, {"name": f"only_{block.name}", "block": block.name})
+            for fam in families()
+        }
+        counts = {f"params_{fam}": block_params(spec) for fam, spec in specs.items()}
+        (digits_cost,) = cost.block_costs(build(specs[DIGITS])).values()
+        counts |= {"flops_digits": digits_cost["flops"], "bytes_digits": digits_cost["bytes"]}
         options = ", ".join(f"{k}={o.default}" for k, o in block.options.items())
         rows.append(
             {

@@ -33,6 +33,10 @@ parts, each a paired comparison "a vs b" with a claimed direction (">0",
 
 A claim is supported when every part is, contradicted when any part is, and
 inconclusive otherwise; "not run" when its dataset or variants are missing.
+Time parts also say whether the extra time is arithmetic: the forward-FLOP overhead
+of a over b (`attnlab.cost`, recorded per run) explains at least half of the measured
+time overhead ("mostly arithmetic") or not ("mostly implementation overhead").
+
 The p-value column shows the weakest link: the largest Holm-adjusted p of the
 parts the reason names (every part when supported, else the parts that are
 not; "little" parts carry no test); with one seed, the largest Holm-adjusted
@@ -405,9 +409,31 @@ def _combine(statuses: set[str]) -> str:
     return "supported" if statuses == {"supported"} else "inconclusive"
 
 
+def flop_overhead(runs: pd.DataFrame, dataset: str, a: str, b: str) -> float:
+    """Extra forward FLOPs of a over b, in % of b's (NaN where unknown)."""
+    of = runs[runs["dataset"] == dataset]
+    flops = of.groupby("variant")["forward_flops"].mean()
+    if a not in flops or b not in flops:
+        return math.nan
+    return float(100 * (flops[a] / flops[b] - 1))
+
+
+def cost_reading(time_pct: float, flop_pct: float) -> str:
+    """Whether extra time is arithmetic: FLOPs explain at least half of it, or not."""
+    if math.isnan(time_pct) or math.isnan(flop_pct):
+        return ""
+    if time_pct <= 0:
+        return f"FLOPs {flop_pct:+.1f}%; no extra time"
+    share = flop_pct / time_pct
+    kind = "mostly arithmetic" if share >= 0.5 else "mostly implementation overhead"
+    return f"FLOPs {flop_pct:+.1f}% explain {max(share, 0):.0%} of it: {kind}"
+
+
 def _describe(part: Part, r: dict) -> str:
     """One part as text: a vs b, estimate [CI], Holm p, the claim and the status."""
     text = f"{part.a} vs {part.b}: {_value(part.metric, r['estimate'])}"
+    if part.metric == "time" and r.get("cost_reading"):
+        text += f" ({r['cost_reading']})"
     if not math.isnan(r["ci_low"]):
         text += f" {_interval(part.metric, r)}"
     elif r["n"] >= 2:
@@ -437,6 +463,9 @@ def _part_results(runs, predictions, dataset, claims) -> dict:
     """Raw tests of every part on one dataset, Holm-adjusted per metric."""
     keys = dict.fromkeys((p.a, p.b, p.metric) for c in claims for p in c.parts)
     results = {k: compare_pair(runs, dataset, *k) for k in keys}
+    for (a, b, metric), r in results.items():
+        if metric == "time":
+            r["cost_reading"] = cost_reading(r["estimate"], flop_overhead(runs, dataset, a, b))
     for key, r in results.items():
         r["mcnemar_p"] = _mcnemar_p(predictions, dataset, Part(*key)) if r["n"] == 1 else math.nan
     for metric in ("accuracy", "time"):

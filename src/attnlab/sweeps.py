@@ -11,7 +11,8 @@ A sweep (config `sweeps.NAME`) takes one variant of one dataset and a grid:
 Each point of the grid is a variant of its own, named `{variant}-{key}{value}-...`
 (`se-ratio16-learning_rate0.001`): stable, readable and safe as a path part and a
 wildcard. It trains over every seed like any variant, so it also enters the dataset's
-tables and rankings. `sweep_table` and `conclusion` summarise a sweep over seeds.
+tables and rankings. The point equal to the swept variant itself is that variant.
+`sweep_table` and `conclusion` summarise a sweep over seeds.
 """
 
 from __future__ import annotations
@@ -76,8 +77,14 @@ def _with_option(variant: registry.Variant, key: str, value, where: str) -> regi
     return replace(variant, placements=tuple(placements))
 
 
-def expand(name: str, sweep: Mapping, base: registry.Variant) -> list[Setting]:
-    """The grid of sweep `name` over `base`, one Setting per point (options first)."""
+def expand(
+    name: str, sweep: Mapping, base: registry.Variant, base_recipe: Mapping
+) -> list[Setting]:
+    """The grid of sweep `name` over `base`, one Setting per point (options first).
+
+    A point that changes nothing (the base's own options and its recipe, `base_recipe`)
+    is the base variant itself, under its own name: its runs are not repeated.
+    """
     where = f"config sweeps.{name}.options"
     grid = [("options", k, v) for k, v in sweep.get("options", {}).items()]
     grid += [("recipe", k, v) for k, v in sweep.get("recipe", {}).items()]
@@ -92,6 +99,10 @@ def expand(name: str, sweep: Mapping, base: registry.Variant) -> list[Setting]:
                 variant = _with_option(variant, key, value, where)
             else:
                 recipe[key] = value
+        unchanged = all(base_recipe.get(k) == v for k, v in recipe.items())
+        if unchanged and (variant.placements, variant.skeleton) == (base.placements, base.skeleton):
+            settings.append(Setting(name, base.name, base, {}, values))
+            continue
         label = "-".join(f"{key}{value_text(value)}" for key, value in values.items())
         full = f"{base.name}-{label}".lower()
         if not registry.valid_name(full):

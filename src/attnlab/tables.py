@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from attnlab import registry, stats
+from attnlab import cost, registry, stats
 
 
 # ------------------------------------------------------------------- loading
@@ -111,7 +111,23 @@ def _study_row(runs: pd.DataFrame, dataset: str, variant: str, baseline: str) ->
         "time_diff_s": diff.mean(),
         "time_diff_std_s": diff.std(),
         "study_time_diff_s": _study(family, variant, "time_diff_s"),
-        "params": of["params"].iloc[0] if "params" in of else pd.NA,
+        "params": of["params"].iloc[0],
+        **_cost_columns(of),
+    }
+
+
+def _cost_columns(of: pd.DataFrame) -> dict:
+    """Seconds per training sample, forward FLOPs per sample and the achieved rate."""
+    samples_seen = of["epochs_run"] * of["train_samples"]
+    flops = [
+        cost.training_flops(r.forward_flops, r.train_samples, r.val_samples, r.epochs_run)
+        for r in of.itertuples()
+    ]
+    return {
+        "us_per_sample": (1e6 * of["train_seconds"] / samples_seen).mean(),
+        "forward_flops": of["forward_flops"].iloc[0],
+        "block_flops": of["block_flops"].iloc[0],
+        "gflops_per_s": (pd.Series(flops, index=of.index) / of["train_seconds"]).mean() / 1e9,
     }
 
 
@@ -233,6 +249,9 @@ def _study_strings(r) -> dict:
         "Δ time vs baseline (s)": _pm(r.time_diff_s, r.time_diff_std_s, 1, "+"),
         "study Δ time (s)": _num(r.study_time_diff_s, 2, "+"),
         "params": r.params,
+        "µs / train sample": _num(r.us_per_sample, 0),
+        "forward MFLOP": _num(r.forward_flops / 1e6, 2),
+        "GFLOP/s": _num(r.gflops_per_s, 1),
     }
 
 

@@ -264,6 +264,7 @@ def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
     import keras
     import tensorflow as tf
 
+    from attnlab import cost
     from attnlab.runtime import device_name
 
     began = time.perf_counter()
@@ -316,6 +317,10 @@ def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
         "epochs_run": int(len(history)),
         "best_epoch": best_epoch(history, recipe),
         "params": int(model.count_params()),
+        "forward_flops": cost.forward_flops(model),
+        "block_flops": sum(b["flops"] for b in cost.block_costs(model).values()),
+        "train_samples": int(len(x_train)),
+        "val_samples": int(len(data["val"][1])),
         "threads": job.threads,
         "device": job.device,
         "gpu_name": gpu,

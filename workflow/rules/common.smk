@@ -48,6 +48,12 @@ def resolve_variants():
 VARIANTS = resolve_variants()
 
 
+def configured_recipe(dataset, variant):
+    """The dataset's recipe with the configured variant's overrides on top."""
+    cfg = dataset_config(dataset)
+    return {**cfg["recipe"], **cfg["variant_recipes"].get(variant, {})}
+
+
 def recipe_keys_schema():
     schema = yaml.safe_load(
         (Path(workflow.basedir) / "workflow/schemas/config.schema.yaml").read_text()
@@ -69,8 +75,11 @@ def expand_sweeps():
             raise ValueError(
                 f"{where}.variant: {sweep['variant']!r} is not one of {list(variants)}"
             )
-        settings = sweeps.expand(name, sweep, variants[sweep["variant"]])
+        base_recipe = configured_recipe(sweep["dataset"], sweep["variant"])
+        settings = sweeps.expand(name, sweep, variants[sweep["variant"]], base_recipe)
         for setting in settings:
+            if setting.variant.name == setting.base:
+                continue
             try:
                 jsonschema.validate(dict(setting.recipe), recipe_schema)
             except jsonschema.ValidationError as error:
@@ -87,6 +96,7 @@ SWEEP_SETTINGS = {
     (config["sweeps"][name]["dataset"], setting.variant.name): setting
     for name, settings in SWEEPS.items()
     for setting in settings
+    if setting.variant.name != setting.base
 }
 
 
@@ -163,15 +173,10 @@ def check_config():
 def recipe_of(dataset, variant):
     """The dataset's recipe with the variant's overrides on top (a sweep setting: its
     swept variant's overrides, then the setting's swept recipe keys)."""
-    cfg = dataset_config(dataset)
     setting = SWEEP_SETTINGS.get((dataset, variant))
     if setting is None:
-        return {**cfg["recipe"], **cfg["variant_recipes"].get(variant, {})}
-    return {
-        **cfg["recipe"],
-        **cfg["variant_recipes"].get(setting.base, {}),
-        **setting.recipe,
-    }
+        return configured_recipe(dataset, variant)
+    return {**configured_recipe(dataset, setting.base), **setting.recipe}
 
 
 def image_folder(wildcards):
