@@ -1,9 +1,10 @@
 """The study as a student would run it: one plain Keras script, every model one after another.
 
-It loads the pipeline's NPY caches (the same arrays the training jobs read), builds
-the same architectures with `attnlab.models.build` (imported, not redefined, so the
-layers and parameter counts are identical), and trains each with `model.fit` on numpy
-arrays with the study's recipe:
+It loads the pipeline's NPY caches (the same arrays the training jobs read), defines the
+study's eight models itself with plain Keras layers and `keras.ops` (no attnlab import:
+a speed-up of attnlab's blocks does not speed up this script; a test checks that the
+parameter counts equal attnlab's), and trains each with `model.fit` on numpy arrays
+with the study's recipe:
 
 - digits (Reduced MNIST): Adam (Keras defaults), 10 epochs, batch 32, the test set
   as validation data;
@@ -25,10 +26,88 @@ import os
 import time
 from pathlib import Path
 
-from attnlab.registry import study_variants
-
 DATASETS = {"digits": "reduced_mnist", "spectrogram": "fsdd"}
-STUDY = {family: (DATASETS[family], study_variants(family)) for family in DATASETS}
+STUDY = {
+    "digits": ("reduced_mnist", ["base", "spatial", "self_attention", "cbam", "se"]),
+    "spectrogram": ("fsdd", ["lenet", "cbam", "hybrid"]),
+}
+
+
+# ------------------------------------------------------------------ the models
+def channel_gate(x, hidden_activation="relu", normalise=False):
+    """GAP -> Dense(C // 8, at least 1) -> Dense(C, sigmoid) [-> LayerNorm] -> scale."""
+    from keras import layers
+
+    channels = x.shape[-1]
+    weights = layers.GlobalAveragePooling2D()(x)
+    weights = layers.Dense(max(1, channels // 8), activation=hidden_activation)(weights)
+    weights = layers.Dense(channels, activation="sigmoid")(weights)
+    if normalise:
+        weights = layers.LayerNormalization()(weights)
+    return layers.Multiply()([x, layers.Reshape((1, 1, channels))(weights)])
+
+
+def cbam(x):
+    """The study's CBAM: the channel gate, then a 7x7 conv over channel mean and max."""
+    from keras import layers, ops
+
+    x = channel_gate(x)
+    pooled = layers.Concatenate()(
+        [ops.mean(x, axis=-1, keepdims=True), ops.max(x, axis=-1, keepdims=True)]
+    )
+    spatial = layers.Conv2D(1, 7, padding="same", activation="sigmoid")(pooled)
+    return layers.Multiply()([x, spatial])
+
+
+def digits_model(variant, input_shape, classes=10):
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(input_shape)
+    x = layers.MaxPooling2D()(layers.Conv2D(32, 3, activation="relu")(inputs))
+    if variant == "spatial":
+        x = layers.Multiply()([x, layers.Conv2D(1, 1, activation="sigmoid")(x)])
+    elif variant == "cbam":
+        x = cbam(x)
+    elif variant == "se":
+        x = channel_gate(x)
+    x = layers.MaxPooling2D()(layers.Conv2D(64, 3, activation="relu")(x))
+    if variant == "self_attention":
+        height, width, channels = x.shape[1:]
+        tokens = layers.Reshape((height * width, channels))(x)
+        tokens = layers.MultiHeadAttention(num_heads=4, key_dim=64)(tokens, tokens)
+        x = layers.Reshape((height, width, channels))(layers.LayerNormalization()(tokens))
+    x = layers.Dropout(0.3)(layers.Dense(128, activation="relu")(layers.Flatten()(x)))
+    return keras.Model(inputs, layers.Dense(classes, activation="softmax")(x))
+
+
+def lenet_model(variant, input_shape, classes=10):
+    import keras
+    from keras import layers
+
+    hybrid = variant == "hybrid"
+    inputs = keras.Input(input_shape)
+    x = inputs
+    for filters in (6, 16):
+        x = layers.Conv2D(filters, 5, activation="relu")(x)
+        if variant != "lenet":
+            x = layers.BatchNormalization()(x)
+        if variant == "cbam":
+            x = cbam(x)
+        if hybrid:
+            x = layers.Dropout(0.1)(channel_gate(x, "sigmoid", normalise=True))
+        x = layers.AveragePooling2D(2)(x)
+    x = layers.Flatten()(x)
+    for units in (120, 84):
+        regularizer = keras.regularizers.L2(0.001) if hybrid else None
+        x = layers.Dense(units, activation="relu", kernel_regularizer=regularizer)(x)
+        if hybrid:
+            x = layers.Dropout(0.5)(x)
+    return keras.Model(inputs, layers.Dense(classes, activation="softmax")(x))
+
+
+def build(variant, input_shape, family):
+    return (digits_model if family == "digits" else lenet_model)(variant, input_shape)
 
 
 def parse_args(argv=None):
@@ -49,8 +128,6 @@ def main(argv=None):
     started = time.perf_counter()
     import keras
     import numpy as np
-
-    from attnlab.models import build
 
     def load(dataset, name):
         return np.load(Path(args.results) / dataset / "cache" / f"{name}.npy")
@@ -81,7 +158,7 @@ def main(argv=None):
                         monitor="val_loss", patience=3, restore_best_weights=True
                     )
                 ]
-            model = build(variant, train[0].shape[1:], 10, family=family)
+            model = build(variant, train[0].shape[1:], family)
             model.compile(
                 optimizer=optimizer,
                 loss="sparse_categorical_crossentropy",

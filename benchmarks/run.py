@@ -52,9 +52,7 @@ REPO = Path(__file__).resolve().parents[1]
 SECTIONS = ["matmul", "study", "flops", "dryrun", "noop"]
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 FAMILIES = {dataset: entry["family"] for dataset, entry in CONFIG["datasets"].items()}
-STUDY_VARIANTS = {
-    dataset: registry.study_variants(family) for dataset, family in FAMILIES.items()
-}
+STUDY_VARIANTS = {dataset: registry.study_variants(family) for dataset, family in FAMILIES.items()}
 TARGETS = {
     "study_wall_ratio": 0.45,
     "flops_fraction": 0.40,

@@ -95,3 +95,21 @@ def test_reference_script_trains_every_study_model(tmp_path):
         assert row["epochs_run"] == 1
         assert row["seconds"] > 0
         assert 0.0 <= row["test_accuracy"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    "family, variant",
+    [("digits", v) for v in ("base", "spatial", "self_attention", "cbam", "se")]
+    + [("spectrogram", v) for v in ("lenet", "cbam", "hybrid")],
+)
+def test_reference_models_are_independent_and_the_same_size(family, variant):
+    from attnlab.models import build
+
+    spec = importlib.util.spec_from_file_location("reference", BENCHMARKS / "reference.py")
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
+    shape = (28, 28, 1) if family == "digits" else (128, 128, 3)
+    ours = build(variant, shape, family=family)
+    theirs = reference.build(variant, shape, family)
+    assert theirs.count_params() == ours.count_params()
+    assert "attnlab" not in (BENCHMARKS / "reference.py").read_text().split('"""')[2]
