@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from PIL import Image
 
 from attnlab import cache
@@ -17,6 +19,16 @@ from attnlab.errors import MAX_LISTED, DataError
 CLASSES = ["0", "1", "2"]
 SIZE = (28, 28)
 RANDOM = {"method": "random", "fractions": {"train": 0.6, "val": 0.2, "test": 0.2}}
+SCHEMA = Path(__file__).resolve().parents[1] / "workflow/schemas/config.schema.yaml"
+
+
+def with_schema_defaults(split: dict) -> dict:
+    """`split` with the defaults the config schema fills in (fractions, speaker)."""
+    properties = yaml.safe_load(SCHEMA.read_text())["$defs"]["split"]["properties"]
+    defaults = {k: v["default"] for k, v in properties.items() if "default" in v}
+    return defaults | split
+
+
 FOLDERS = {"method": "folders"}
 
 
@@ -275,7 +287,7 @@ def split_counts(manifest: pd.DataFrame) -> dict[str, list[int]]:
 
 def test_random_split_is_stratified_by_fractions(tmp_path, write_image_folder):
     root = write_image_folder(tmp_path / "data", CLASSES, per_class=10)
-    default = build(root, split={"method": "random"})
+    default = build(root, split=with_schema_defaults({"method": "random"}))
     assert split_counts(default) == {"train": [8] * 3, "val": [1] * 3, "test": [1] * 3}
     half = {"method": "random", "fractions": {"train": 0.5, "val": 0.3, "test": 0.2}}
     assert split_counts(build(root, split=half)) == {
@@ -330,13 +342,13 @@ def test_speaker_split_holds_one_speaker_out(tmp_path, write_image_folder):
 def test_speaker_split_needs_a_known_speaker(tmp_path, write_image_folder):
     root = write_image_folder(tmp_path / "data", CLASSES, per_class=24, filename=fsdd_names())
     with pytest.raises(ValueError, match="'zoe' is not among"):
-        build(root, split={"method": "speaker", "speaker": "zoe"})
+        build(root, split=with_schema_defaults({"method": "speaker", "speaker": "zoe"}))
 
 
 @pytest.mark.parametrize("method", ["official", "speaker"])
 def test_recording_splits_need_recording_names(dataset, method):
     with pytest.raises(ValueError, match="digit.*speaker.*index"):
-        build(dataset, split={"method": method, "speaker": "alice"})
+        build(dataset, split=with_schema_defaults({"method": method, "speaker": "alice"}))
 
 
 def test_no_image_in_two_splits_after_random_split(tmp_path, write_image_folder):
@@ -402,3 +414,44 @@ def test_add_noise_is_seeded_clipped_and_sized():
     assert np.std(cache.add_noise(middle, 0.02, seed=1) - middle) == pytest.approx(0.02, rel=0.05)
     np.testing.assert_array_equal(cache.add_noise(x, 0.0, seed=4), x)
     assert np.array_equal(x[0], np.zeros_like(x[0]))  # the input is left unchanged
+
+
+# --- cache arrays carry a checksum record that every load checks --------------------------
+
+
+@pytest.fixture
+def saved_array(tmp_path):
+    path = tmp_path / "test_x.npy"
+    cache.save_array(path, np.arange(4000, dtype=np.float32).reshape(10, 20, 20, 1))
+    return path
+
+
+def test_a_saved_array_loads_and_its_record_says_what_was_written(saved_array):
+    record = json.loads(cache.checksum_path(saved_array).read_text())
+    assert record["shape"] == [10, 20, 20, 1] and record["dtype"] == "float32"
+    assert record["bytes"] == saved_array.stat().st_size
+    assert cache.load_array(saved_array).sum() == sum(range(4000))
+
+
+def test_a_truncated_array_is_named(saved_array):
+    data = saved_array.read_bytes()
+    saved_array.write_bytes(data[: len(data) // 2])
+    with pytest.raises(cache.CacheError, match=r"test_x\.npy: \d+ bytes, but \d+ were written"):
+        cache.load_array(saved_array)
+    with pytest.raises(cache.CacheError, match="truncated"):
+        cache.load_array(saved_array, mmap=True)
+
+
+def test_an_altered_array_is_named(saved_array):
+    data = bytearray(saved_array.read_bytes())
+    data[-1] ^= 0xFF
+    saved_array.write_bytes(bytes(data))
+    with pytest.raises(cache.CacheError, match=r"test_x\.npy: SHA-256 .* \(altered\)"):
+        cache.load_array(saved_array)
+
+
+def test_an_array_without_its_record_is_refused(tmp_path):
+    path = tmp_path / "train_x.npy"
+    np.save(path, np.zeros(3))
+    with pytest.raises(cache.CacheError, match=r"train_x\.npy: no checksum record"):
+        cache.load_array(path)

@@ -1,12 +1,15 @@
 """Caches: validate a class-folder dataset, assign splits, write the manifest and NPY arrays.
 
 Every image is decoded and checked before anything is written; all problems are
-reported together (see `attnlab.errors`). Arrays are float32 NHWC in [0, 1].
+reported together (see `attnlab.errors`). Arrays are float32 NHWC in [0, 1]; each is
+written with a record of its size and SHA-256 (`{name}.npy.sha256`) that every load
+checks, so a truncated or altered array stops the job with the file's name.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +23,10 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff"}
 # 8-bit modes only: arrays are scaled by 1/255, so 16-bit or float images are refused.
 CHANNELS_OF_MODE = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 SPLITS = ("train", "val", "test")
+
+
+class CacheError(ValueError):
+    """A cache array that is missing, truncated or altered since it was written."""
 
 
 def list_images(root: Path | str, classes: list[str], layout: str) -> tuple[list[dict], list[str]]:
@@ -202,8 +209,8 @@ def write_split(manifest: pd.DataFrame, split: str, channels: int, x_out, y_out)
     if rows.empty:
         raise ValueError(f"the manifest has no {split!r} images")
     x = load_images(rows["path"].tolist(), channels)
-    np.save(x_out, x, allow_pickle=False)
-    np.save(y_out, rows["label"].to_numpy(dtype=np.int64), allow_pickle=False)
+    save_array(x_out, x)
+    save_array(y_out, rows["label"].to_numpy(dtype=np.int64))
     return len(rows)
 
 
@@ -231,5 +238,58 @@ def recipe_arrays(recipe: dict) -> dict[str, str]:
     return arrays
 
 
+def checksum_path(path: Path | str) -> Path:
+    """The record written beside a cache array: `{name}.npy.sha256` (JSON)."""
+    return Path(f"{path}.sha256")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_array(path: Path | str, array: np.ndarray) -> None:
+    """Write `array` as NPY and its record (bytes, SHA-256, shape, dtype) beside it."""
+    path = Path(path)
+    np.save(path, array, allow_pickle=False)
+    record = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+    record |= {"shape": list(array.shape), "dtype": str(array.dtype)}
+    checksum_path(path).write_text(json.dumps(record) + "\n")
+
+
+def verify_array(path: Path | str) -> dict:
+    """Check a cache array against its record; raise CacheError naming what is wrong."""
+    path, record_path = Path(path), checksum_path(path)
+    if not record_path.is_file():
+        raise CacheError(f"{path}: no checksum record {record_path.name}; rebuild the cache")
+    if not path.is_file():
+        raise CacheError(f"{path}: missing (its checksum record exists)")
+    record = json.loads(record_path.read_text())
+    size = path.stat().st_size
+    if size != record["bytes"]:
+        raise CacheError(
+            f"{path}: {size} bytes, but {record['bytes']} were written "
+            f"({'truncated' if size < record['bytes'] else 'grown'}); delete it to rebuild"
+        )
+    actual = _sha256(path)
+    if actual != record["sha256"]:
+        raise CacheError(
+            f"{path}: SHA-256 {actual[:12]}... differs from {record['sha256'][:12]}... recorded "
+            "when it was written (altered); delete it to rebuild"
+        )
+    return record
+
+
 def load_array(path: Path | str, mmap: bool = False) -> np.ndarray:
-    return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
+    """Load a cache array after checking it against the record written with it."""
+    record = verify_array(path)
+    array = np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
+    if list(array.shape) != record["shape"] or str(array.dtype) != record["dtype"]:
+        raise CacheError(
+            f"{path}: holds {array.dtype}{list(array.shape)}, record says "
+            f"{record['dtype']}{record['shape']}"
+        )
+    return array

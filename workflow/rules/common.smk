@@ -217,7 +217,9 @@ def train_inputs(wildcards):
         role: cache_file(wildcards.dataset, f"{stem}.npy")
         for role, stem in cache.recipe_arrays(recipe).items()
     }
-    return {"manifest": cache_file(wildcards.dataset, "manifest.parquet"), **arrays}
+    records = {f"{role}_sha256": f"{path}.sha256" for role, path in arrays.items()}
+    manifest = cache_file(wildcards.dataset, "manifest.parquet")
+    return {"manifest": manifest, **arrays, **records}
 
 
 def train_priority(wildcards):

@@ -94,6 +94,8 @@ rule split_arrays:
     output:
         x="results/{dataset}/cache/{split}_x.npy",
         y="results/{dataset}/cache/{split}_y.npy",
+        x_sum="results/{dataset}/cache/{split}_x.npy.sha256",
+        y_sum="results/{dataset}/cache/{split}_y.npy.sha256",
     log:
         "results/logs/data/arrays_{dataset}_{split}.log",
     conda:
@@ -106,9 +108,11 @@ rule split_arrays:
 
 rule noisy_train:
     input:
-        "results/{dataset}/cache/train_x.npy",
+        x="results/{dataset}/cache/train_x.npy",
+        x_sum="results/{dataset}/cache/train_x.npy.sha256",
     output:
-        "results/{dataset}/cache/train_noisy_x.npy",
+        x="results/{dataset}/cache/train_noisy_x.npy",
+        x_sum="results/{dataset}/cache/train_noisy_x.npy.sha256",
     log:
         "results/logs/data/noisy_{dataset}.log",
     conda:

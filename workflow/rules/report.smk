@@ -173,6 +173,9 @@ rule attention_maps:
         model="results/{dataset}/{variant}/seed{seed}/model.keras",
         images="results/{dataset}/cache/test_x.npy",
         labels="results/{dataset}/cache/test_y.npy",
+        records=expand(
+            "results/{{dataset}}/cache/test_{kind}.npy.sha256", kind=["x", "y"]
+        ),
     output:
         maps="results/{dataset}/{variant}/seed{seed}/attention_maps.npz",
     log:

@@ -7,6 +7,7 @@ Expects from the rule:
   input.model      results/{dataset}/{variant}/seed{seed}/model.keras
   input.images     results/{dataset}/cache/test_x.npy (N, H, W, C) in [0, 1]
   input.labels     results/{dataset}/cache/test_y.npy
+  input.records    their checksum records (cache.load_array checks them)
   params.examples  how many test images (config figures.examples), distinct classes first
   params.seed      seed of the image choice (e.g. config data_seed): the same images for
                    every variant of a dataset
@@ -20,7 +21,7 @@ Expects from the rule:
 
 import numpy as np
 
-from attnlab import runtime
+from attnlab import cache, runtime
 from attnlab.figures import example_indices
 from attnlab.logs import job_log
 
@@ -30,8 +31,8 @@ with job_log(snakemake.log[0]) as log:
 
     from attnlab import attention
 
-    all_images = np.load(snakemake.input.images, mmap_mode="r", allow_pickle=False)
-    all_labels = np.load(snakemake.input.labels)
+    all_images = cache.load_array(snakemake.input.images, mmap=True)
+    all_labels = cache.load_array(snakemake.input.labels)
     indices = example_indices(all_labels, snakemake.params.examples, snakemake.params.seed)
     images = np.asarray(all_images[indices], dtype="float32")
     labels = all_labels[indices]

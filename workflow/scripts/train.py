@@ -23,7 +23,11 @@ with job_log(snakemake.log[0]) as log:
         device=snakemake.params.device,
         threads=snakemake.threads,
         code_hash=snakemake.params.code_hash,
-        inputs={name: str(path) for name, path in snakemake.input.items() if name != "manifest"},
+        inputs={
+            name: str(path)
+            for name, path in snakemake.input.items()
+            if name != "manifest" and not name.endswith("_sha256")
+        },
     )
     outputs = train.Outputs(
         *(Path(snakemake.output[name]) for name in train.Outputs.__annotations__)
