@@ -455,3 +455,14 @@ def test_an_array_without_its_record_is_refused(tmp_path):
     np.save(path, np.zeros(3))
     with pytest.raises(cache.CacheError, match=r"train_x\.npy: no checksum record"):
         cache.load_array(path)
+
+
+@pytest.mark.parametrize("method", ["nearest", "bilinear", "lanczos"])
+def test_prepare_image_resizes_and_converts_only_when_asked(method):
+    rgb = Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 40, 3), dtype=np.uint8))
+    x = cache.prepare_image(rgb, (8, 10), 1, resize=method, convert_channels=True)
+    assert x.shape == (8, 10, 1) and x.dtype == np.float32 and 0 <= x.min() <= x.max() <= 1
+    expected = np.asarray(rgb.convert("L").resize((10, 8), cache.RESAMPLING[method])) / 255
+    np.testing.assert_allclose(x[..., 0], expected, atol=1e-6)
+    same = cache.prepare_image(rgb, (32, 40), 3)
+    np.testing.assert_allclose(same, np.asarray(rgb) / 255, atol=1e-6)

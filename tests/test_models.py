@@ -296,3 +296,18 @@ def test_cli_lists_blocks_and_variants(tmp_path, capsys):
     assert (
         "| digits | bam | bam(ratio=16,dilation=4,dilated_convs=2)@1 | yes | 225,373 |" in markdown
     )
+
+
+@pytest.mark.parametrize("family", ["digits", "spectrogram"])
+def test_the_smallest_input_size_builds_and_one_less_is_refused(family):
+    fam = registry.family(family)
+    size = fam.min_size
+    for variant in models.names(family):
+        model = models.build(variant, (size, size, 1), family=family)
+        assert model(np.zeros((1, size, size, 1), "float32")).shape == (1, 10)
+    with pytest.raises(ValueError, match="Computed output size would be zero|negative"):
+        models.build(
+            "base" if family == "digits" else "lenet", (size - 1, size - 1, 1), family=family
+        )
+    with pytest.raises(registry.RegistryError, match=f"smallest it accepts is {size}x{size}"):
+        fam.check_size([size - 1, 40], "here")

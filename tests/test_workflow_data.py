@@ -121,8 +121,9 @@ def test_tiny_data_stage_is_up_to_date(tiny_data, snakemake_cmd, mirror):
 SHAPE_CLASSES = ["circle", "square", "triangle"]
 
 
-def shapes_overlay(path: Path, image_folder: Path) -> Path:
-    """A config overlay adding the class-folder dataset `shapes` (every required key)."""
+def shapes_overlay(path: Path, image_folder: Path, **settings) -> Path:
+    """A config overlay adding the class-folder dataset `shapes` (every required key),
+    with `settings` on top."""
     overlay = {
         "datasets": {
             "shapes": {
@@ -148,6 +149,7 @@ def shapes_overlay(path: Path, image_folder: Path) -> Path:
             }
         }
     }
+    overlay["datasets"]["shapes"].update(settings)
     path.write_text(yaml.safe_dump(overlay))
     return path
 
@@ -175,6 +177,36 @@ def test_custom_folder_dataset(tmp_path, snakemake_cmd, write_image_folder):
     x = np.load(workdir / "results" / "shapes" / "cache" / "train_x.npy")
     assert x.shape == (9, 20, 24, 1) and x.dtype == np.float32
     assert not (workdir / "resources").exists()  # no MNIST/FSDD work for this target
+
+
+def test_folder_of_mixed_sizes_and_colours_resized_and_converted(
+    tmp_path, snakemake_cmd, write_image_folder
+):
+    folder = write_image_folder(tmp_path / "shapes", SHAPE_CLASSES, per_class=5, size=(8, 8))
+    write_image_folder(
+        folder,
+        SHAPE_CLASSES,
+        per_class=2,
+        size=(32, 32),
+        channels=3,
+        seed=1,
+        filename=lambda c, i: f"{c}_big_{i}.png",
+    )
+    workdir = tmp_path / "work"
+    plain = shapes_overlay(tmp_path / "plain.yaml", folder)
+    result = snakemake_cmd(workdir, SHAPES_TARGETS[0], configfiles=[STUDY_CONFIG, plain])
+    assert result.returncode != 0
+    log = (workdir / "results/logs/data/manifest_shapes.log").read_text()
+    assert "size 8x8, expected 20x24 (or set resize to resample)" in log
+    assert "mode RGB (3 channels), expected 1 channel(s) (or set convert_channels)" in log
+    resized = shapes_overlay(
+        tmp_path / "resized.yaml", folder, resize="bilinear", convert_channels=True
+    )
+    result = snakemake_cmd(workdir, *SHAPES_TARGETS, configfiles=[STUDY_CONFIG, resized])
+    assert result.returncode == 0, describe_failure(result, workdir)
+    x = np.load(workdir / "results/shapes/cache/train_x.npy")
+    assert x.shape[1:] == (20, 24, 1) and len(read_manifest(workdir, "shapes")) == 21
+    assert 0.0 <= x.min() and x.max() <= 1.0
 
 
 def test_custom_folder_dataset_with_bad_image_fails_clearly(
@@ -238,6 +270,13 @@ BAD_CONFIGS = {
     "sweep-of-an-option-the-variant-lacks": (
         {"sweeps": {"s": {"dataset": "reduced_mnist", "variant": "se", "options": {"heads": [2]}}}},
         ["config sweeps.s.options: 'heads' is not an option of variant 'se'; known: ratio"],
+    ),
+    "image-too-small-for-the-family": (
+        {"datasets": {"reduced_mnist": {"image_size": [8, 8]}}},
+        [
+            "datasets.reduced_mnist.image_size: 8x8 is too small for the digits family's network;"
+            " the smallest it accepts is 10x10"
+        ],
     ),
     "variant-reuses-a-builtin-name": (
         {"datasets": {"reduced_mnist": {"variants": ["base", {"name": "se", "block": "se"}]}}},

@@ -80,8 +80,26 @@ def _list_class_folders(folder: Path, classes: list[str]) -> tuple[list[dict], l
     return entries, problems
 
 
-def check_image(path: Path | str, size: tuple[int, int], channels: int) -> str | None:
-    """Return the problem with one image file, or None when it decodes and fits."""
+RESAMPLING = {
+    "nearest": Image.Resampling.NEAREST,
+    "bilinear": Image.Resampling.BILINEAR,
+    "lanczos": Image.Resampling.LANCZOS,
+}
+MODE_OF_CHANNELS = {1: "L", 3: "RGB"}
+
+
+def check_image(
+    path: Path | str,
+    size: tuple[int, int],
+    channels: int,
+    resize: str | None = None,
+    convert_channels: bool = False,
+) -> str | None:
+    """Return the problem with one image file, or None when it decodes and fits.
+
+    With `resize` any size is accepted (it is resampled to `size` on loading); with
+    `convert_channels` any 8-bit mode is accepted (converted to `channels`).
+    """
     try:
         with Image.open(path) as image:
             image.load()
@@ -90,13 +108,18 @@ def check_image(path: Path | str, size: tuple[int, int], channels: int) -> str |
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         return f"{path}: undecodable or truncated image ({error})"
     problems = []
-    if (height, width) != tuple(size):
-        problems.append(f"size {height}x{width}, expected {size[0]}x{size[1]}")
+    if resize is None and (height, width) != tuple(size):
+        problems.append(
+            f"size {height}x{width}, expected {size[0]}x{size[1]} (or set resize to resample)"
+        )
     found = CHANNELS_OF_MODE.get(mode)
     if found is None:
         problems.append(f"mode {mode} is not 8-bit grey or RGB, expected {channels} channel(s)")
-    elif found != channels:
-        problems.append(f"mode {mode} ({found} channels), expected {channels} channel(s)")
+    elif found != channels and not convert_channels:
+        problems.append(
+            f"mode {mode} ({found} channels), expected {channels} channel(s) "
+            "(or set convert_channels)"
+        )
     if is_constant(pixels):
         problems.append("constant image (every pixel the same colour): blank or broken")
     return f"{path}: " + "; ".join(problems) if problems else None
@@ -117,12 +140,14 @@ def build_manifest(
     channels: int,
     split: dict,
     seed: int,
+    resize: str | None = None,
+    convert_channels: bool = False,
 ) -> pd.DataFrame:
     """Validate every image under `root` and return the manifest (one row per image)."""
     layout = "folders" if split["method"] == "folders" else "flat"
     entries, problems = list_images(root, classes, layout)
     for entry in entries:
-        problem = check_image(entry["path"], size, channels)
+        problem = check_image(entry["path"], size, channels, resize, convert_channels)
         if problem:
             problems.append(problem)
         entry["sha256"] = hashlib.sha256(Path(entry["path"]).read_bytes()).hexdigest()
@@ -193,22 +218,53 @@ def _stratified(manifest: pd.DataFrame, fractions: dict, seed: int) -> pd.Series
     return out
 
 
-def load_images(paths: list[str], channels: int) -> np.ndarray:
+def prepare_image(
+    image: Image.Image,
+    size: tuple[int, int],
+    channels: int,
+    resize: str | None = None,
+    convert_channels: bool = False,
+) -> np.ndarray:
+    """One image as float32 HWC in [0, 1]: converted to `channels` and resampled to
+    `size` where asked (the same for the caches and for `attnlab predict`)."""
+    if convert_channels and CHANNELS_OF_MODE.get(image.mode) != channels:
+        image = image.convert(MODE_OF_CHANNELS[channels])
+    if resize is not None and image.size != (size[1], size[0]):
+        image = image.resize((size[1], size[0]), RESAMPLING[resize])
+    pixels = np.asarray(image, dtype=np.float32)
+    return pixels.reshape(pixels.shape[0], pixels.shape[1], channels) / np.float32(255.0)
+
+
+def load_images(
+    paths: list[str],
+    channels: int,
+    size: tuple[int, int] | None = None,
+    resize: str | None = None,
+    convert_channels: bool = False,
+) -> np.ndarray:
     """Decode images as float32 NHWC scaled to [0, 1] (divide by 255)."""
     arrays = []
     for path in paths:
         with Image.open(path) as image:
-            pixels = np.asarray(image, dtype=np.float32)
-        arrays.append(pixels.reshape(pixels.shape[0], pixels.shape[1], channels))
-    return np.stack(arrays) / np.float32(255.0)
+            arrays.append(prepare_image(image, size, channels, resize, convert_channels))
+    return np.stack(arrays)
 
 
-def write_split(manifest: pd.DataFrame, split: str, channels: int, x_out, y_out) -> int:
+def write_split(
+    manifest: pd.DataFrame,
+    split: str,
+    channels: int,
+    x_out,
+    y_out,
+    size: tuple[int, int] | None = None,
+    resize: str | None = None,
+    convert_channels: bool = False,
+) -> int:
     """Write `{split}_x.npy` / `{split}_y.npy` for the manifest's rows of that split."""
     rows = manifest[manifest["split"] == split]
     if rows.empty:
         raise ValueError(f"the manifest has no {split!r} images")
-    x = load_images(rows["path"].tolist(), channels)
+    x = load_images(rows["path"].tolist(), channels, size, resize, convert_channels)
     save_array(x_out, x)
     save_array(y_out, rows["label"].to_numpy(dtype=np.int64))
     return len(rows)

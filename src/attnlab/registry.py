@@ -239,9 +239,18 @@ class Family:
     name: str
     description: str
     input_shape: tuple[int, int, int]
+    min_size: int
     stages: tuple[int, ...]
     default_stages: tuple[int, ...]
     options: Mapping[str, Option]
+
+    def check_size(self, size, where: str) -> None:
+        """Refuse an image size the network cannot take (a pooling layer would get 0)."""
+        if min(size) < self.min_size:
+            raise RegistryError(
+                f"{where}: {size[0]}x{size[1]} is too small for the {self.name} family's "
+                f"network; the smallest it accepts is {self.min_size}x{self.min_size}"
+            )
 
 
 FAMILIES: dict[str, Family] = {
@@ -249,6 +258,7 @@ FAMILIES: dict[str, Family] = {
         "digits",
         "Conv(32,3x3)-MaxPool [stage 1] Conv(64,3x3)-MaxPool [stage 2] Dense(128)-Dropout(0.3)",
         (28, 28, 1),
+        10,  # 10 -conv-> 8 -pool-> 4 -conv-> 2 -pool-> 1
         (1, 2),
         (1,),
         {},
@@ -258,6 +268,7 @@ FAMILIES: dict[str, Family] = {
         "LeNet: Conv(6,5x5) [BN] [stage 1] [Dropout] AvgPool, Conv(16,5x5) [BN] [stage 2] "
         "[Dropout] AvgPool, Dense(120), Dense(84) [L2, Dropout]",
         (128, 128, 3),
+        16,  # 16 -conv-> 12 -pool-> 6 -conv-> 2 -pool-> 1
         (1, 2),
         (1, 2),
         {

@@ -149,6 +149,9 @@ def check_config():
     """Checks the schema cannot express: baselines, recipe targets, splits, paths."""
     for dataset in DATASETS:
         cfg = dataset_config(dataset)
+        registry.family(cfg["family"]).check_size(
+            cfg["image_size"], f"config datasets.{dataset}.image_size"
+        )
         if cfg["baseline"] not in VARIANTS[dataset]:
             raise ValueError(
                 f"config datasets.{dataset}.baseline: {cfg['baseline']!r} is not in its variants"

@@ -84,6 +84,8 @@ rule manifest:
         channels=lambda wc: dataset_config(wc.dataset)["channels"],
         split=lambda wc: dataset_config(wc.dataset)["split"],
         seed=config["data_seed"],
+        resize=lambda wc: dataset_config(wc.dataset)["resize"],
+        convert_channels=lambda wc: dataset_config(wc.dataset)["convert_channels"],
     script:
         "../scripts/manifest.py"
 
@@ -102,6 +104,9 @@ rule split_arrays:
         "../envs/attnlab.yaml"
     params:
         channels=lambda wc: dataset_config(wc.dataset)["channels"],
+        size=lambda wc: dataset_config(wc.dataset)["image_size"],
+        resize=lambda wc: dataset_config(wc.dataset)["resize"],
+        convert_channels=lambda wc: dataset_config(wc.dataset)["convert_channels"],
     script:
         "../scripts/split_arrays.py"
 

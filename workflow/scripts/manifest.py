@@ -12,6 +12,8 @@ with job_log(snakemake.log[0]) as log:
         params.channels,
         params.split,
         params.seed,
+        params.resize,
+        params.convert_channels,
     )
     manifest.to_parquet(snakemake.output[0], index=False)
     log.info("manifest: %s", manifest.groupby("split").size().to_dict())

@@ -9,5 +9,15 @@ with job_log(snakemake.log[0]) as log:
     manifest = pd.read_parquet(snakemake.input[0])
     split = snakemake.wildcards.split
     out = snakemake.output
-    count = cache.write_split(manifest, split, snakemake.params.channels, out.x, out.y)
+    params = snakemake.params
+    count = cache.write_split(
+        manifest,
+        split,
+        params.channels,
+        out.x,
+        out.y,
+        tuple(params.size),
+        params.resize,
+        params.convert_channels,
+    )
     log.info("%s: %d images -> %s", split, count, out.x)
