@@ -157,3 +157,49 @@ def test_finished_study_is_a_no_op(study):
         workdir, configfiles=configfiles, config={"mirror": "/elsewhere"}, args=("-n",)
     )
     assert result.returncode == 0 and "Nothing to be done" in result.stdout, result.stdout[-3000:]
+
+
+def test_predict_classifies_a_png_and_a_wav_with_explanations(study, tmp_path, write_wav):
+    workdir, _, config = study
+    from attnlab import cli
+
+    png = sorted((workdir / "resources/images/reduced_mnist/test/7").glob("*.png"))[0]
+    out = tmp_path / "digits.csv"
+    run = workdir / "results/reduced_mnist/cbam/seed4"
+    assert (
+        cli.main(
+            ["predict", str(run), str(png), "--output", str(out), "--explain", str(tmp_path / "x")]
+        )
+        == 0
+    )
+    table = pd.read_csv(out)
+    assert list(table.columns[:3]) == ["file", "predicted", "probability"]
+    assert str(table.loc[0, "predicted"]) in config["datasets"]["reduced_mnist"]["classes"]
+    assert abs(table.filter(like="p_").sum(axis=1).iloc[0] - 1) < 1e-5
+    assert (tmp_path / "x" / f"{png.stem}.png").stat().st_size > 2000
+
+    wav = write_wav(tmp_path / "tone.wav", seconds=0.5, rate=8000)
+    model = workdir / "results/fsdd/lenet/seed4/model.keras"
+    assert cli.main(["predict", str(model), str(wav), "--explain", str(tmp_path / "y")]) == 0
+    assert (tmp_path / "y" / "tone.png").is_file()
+
+
+def test_predict_refuses_inputs_the_run_cannot_take(study, tmp_path, write_wav, capsys):
+    workdir, _, _ = study
+    from attnlab import cli
+
+    stereo = write_wav(tmp_path / "stereo.wav", rate=8000, channels=2)
+    fast = write_wav(tmp_path / "fast.wav", rate=16000)
+    fsdd_run = str(workdir / "results/fsdd/cbam/seed4")
+    assert cli.main(["predict", fsdd_run, str(stereo), str(fast)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"{stereo}: 2 channels, expected mono" in err
+        and f"{fast}: 16000 Hz, expected 8000 Hz" in err
+    )
+    big = tmp_path / "big.png"
+    Image.fromarray(np.full((40, 40), 7, np.uint8) + np.eye(40, dtype=np.uint8)).save(big)
+    assert cli.main(["predict", str(workdir / "results/reduced_mnist/se/seed5"), str(big)]) == 2
+    assert "size 40x40, expected 28x28" in capsys.readouterr().err
+    assert cli.main(["predict", fsdd_run, str(big)]) == 2
+    assert "this run classifies WAV recordings" in capsys.readouterr().err

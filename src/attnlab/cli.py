@@ -71,7 +71,46 @@ def write_text(text, output=None):
         handle.write(text)
 
 
-SUBCOMMANDS = [add_models_command]
+def add_predict_command(subparsers):
+    """`attnlab predict`: classify new images or recordings with a trained run."""
+    parser = subparsers.add_parser(
+        "predict",
+        help="classify new PNG images or WAV recordings with a trained run",
+        description="Apply exactly the preprocessing the run's dataset used (recorded in "
+        "its metrics.json) to each file, and print or write class probabilities.",
+    )
+    parser.add_argument(
+        "run", help="a run folder results/{dataset}/{variant}/seed{seed} or its model.keras"
+    )
+    parser.add_argument("inputs", nargs="+", help="image or WAV files, or folders of them")
+    parser.add_argument("--output", help="write the probabilities as CSV here")
+    parser.add_argument("--explain", metavar="DIR", help="write an overlay PNG per input here")
+    parser.set_defaults(handler=run_predict)
+
+
+def run_predict(args):
+    from attnlab import predict
+    from attnlab.errors import DataError
+
+    try:
+        paths = predict.input_files(args.inputs)
+        model, pre = predict.load(args.run)
+        x = predict.prepare_all(paths, pre)
+    except (DataError, FileNotFoundError, ValueError) as error:
+        sys.stderr.write(f"attnlab predict: {error}\n")
+        return 2
+    table = predict.classify(model, x, paths, pre["classes"])
+    if args.output:
+        table.to_csv(args.output, index=False)
+    else:
+        sys.stdout.write(table.to_string(index=False, float_format="{:.4f}".format) + "\n")
+    if args.explain:
+        for path in predict.explain(model, x, paths, table, args.explain):
+            sys.stderr.write(f"wrote {path}\n")
+    return 0
+
+
+SUBCOMMANDS = [add_models_command, add_predict_command]
 
 
 def make_parser():

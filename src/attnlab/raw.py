@@ -203,7 +203,8 @@ def read_wav(path: Path | str, rate: int = FSDD_RATE) -> np.ndarray:
             declared = handle.getnframes()
             frames = handle.readframes(declared)
     except (wave.Error, EOFError, OSError) as error:
-        raise DataError(f"{path}: unreadable WAV ({error})") from error
+        reason = str(error) or f"{type(error).__name__}: not a WAV file, or its header is cut"
+        raise DataError(f"{path}: unreadable WAV ({reason})") from error
     problems = []
     if channels != 1:
         problems.append(f"{channels} channels, expected mono")

@@ -43,6 +43,7 @@ class Job:
     threads: int = 1
     code_hash: str = ""
     inputs: dict = field(default_factory=dict)
+    preprocessing: dict = field(default_factory=dict)
 
     def label(self) -> str:
         return f"{self.dataset}/{self.variant}/seed{self.seed}"
@@ -330,6 +331,7 @@ def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
         "tensorflow_version": tf.__version__,
         "keras_version": keras.__version__,
         "recipe": recipe,
+        "preprocessing": job.preprocessing,
         "code_hash": job.code_hash,
         "inputs": {name: str(path) for name, path in job.inputs.items()},
     }

@@ -5,7 +5,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from attnlab import cache, registry, sweeps
+from attnlab import cache, predict, registry, sweeps
 
 MNIST_NAMES = [
     "train-images-idx3-ubyte",

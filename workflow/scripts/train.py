@@ -17,6 +17,7 @@ with job_log(snakemake.log[0]) as log:
         dataset=snakemake.wildcards.dataset,
         variant=snakemake.wildcards.variant,
         architecture=dict(snakemake.params.architecture),
+        preprocessing=dict(snakemake.params.preprocessing),
         seed=int(snakemake.wildcards.seed),
         recipe=dict(snakemake.params.recipe),
         precision=snakemake.params.precision,
