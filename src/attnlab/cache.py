@@ -162,6 +162,19 @@ def build_manifest(
     return manifest.drop(columns="_order").reset_index(drop=True)
 
 
+def attach_recordings(manifest: pd.DataFrame, recordings: pd.DataFrame) -> pd.DataFrame:
+    """Speaker, index and source recording of each spectrogram image (audio datasets)."""
+    by_image = recordings.set_index("image")
+    missing = sorted(set(manifest["path"]) - set(by_image.index))
+    raise_if_problems([f"{p}: not in the recordings table" for p in missing], "spectrograms")
+    fields = by_image.loc[manifest["path"], ["speaker", "index", "recording"]]
+    return manifest.assign(
+        speaker=fields["speaker"].to_numpy(),
+        index=pd.array(fields["index"].to_numpy(), dtype="Int64"),
+        recording=fields["recording"].to_numpy(),
+    )
+
+
 def _recording_fields(stem: str) -> dict:
     """Speaker and recording index for FSDD-style names, missing values otherwise."""
     parsed = raw.parse_recording_name(stem + ".wav")

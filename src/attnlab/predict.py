@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
-from attnlab import cache, images, raw
+from attnlab import audio, cache, images, raw
 from attnlab.errors import DataError, raise_if_problems
 
 AUDIO_SUFFIXES = {".wav"}
@@ -31,13 +31,16 @@ def preprocessing_of(dataset_config: dict) -> dict:
         "image_size": list(dataset_config["image_size"]),
         "channels": dataset_config["channels"],
     }
-    if dataset_config["source"] == "fsdd":
-        spectrogram = dict(dataset_config["spectrogram"])
-        return (
-            record
-            | {"kind": "recording", "sample_rate": raw.FSDD_RATE}
-            | {"spectrogram": spectrogram}
-        )
+    source = dataset_config["source"]
+    if source in ("fsdd", "audio_folder"):
+        fsdd = source == "fsdd"
+        return record | {
+            "kind": "recording",
+            "reader": source,
+            "sample_rate": raw.FSDD_RATE if fsdd else dataset_config["sample_rate"],
+            "mono_mixdown": False if fsdd else dataset_config["mono_mixdown"],
+            "spectrogram": dict(dataset_config["spectrogram"]),
+        }
     return record | {
         "kind": "image",
         "resize": dataset_config["resize"],
@@ -78,7 +81,10 @@ def prepare(path: Path, pre: dict) -> np.ndarray:
     if pre["kind"] == "recording":
         if path.suffix.lower() not in AUDIO_SUFFIXES:
             raise DataError(f"{path}: this run classifies WAV recordings, not {path.suffix!r}")
-        samples = raw.read_wav(path, pre["sample_rate"])
+        if pre["reader"] == "fsdd":  # the FSDD stage's checks: mono 16-bit at 8 kHz
+            samples = raw.read_wav(path, pre["sample_rate"])
+        else:
+            samples = audio.read_audio(path, pre["sample_rate"], pre["mono_mixdown"])
         normalized = images.spectrogram(samples, pre["sample_rate"], pre["spectrogram"])
         colormap = pre["spectrogram"]["colormap"]
         pixels = images.spectrogram_image(normalized, size, channels, colormap)

@@ -167,7 +167,10 @@ def check_config():
                 f"config datasets.{dataset}: a recipe validates on 'val' but the dataset "
                 f"has no val split (split method {cfg['split']['method']!r})"
             )
-        if cfg["source"] == "folder" and not Path(cfg["path"]).is_dir():
+        if (
+            cfg["source"] in ("folder", "audio_folder")
+            and not Path(cfg["path"]).is_dir()
+        ):
             raise ValueError(
                 f"config datasets.{dataset}.path: {cfg['path']} is not a folder"
             )
@@ -182,11 +185,15 @@ def recipe_of(dataset, variant):
     return {**configured_recipe(dataset, setting.base), **setting.recipe}
 
 
-def image_folder(wildcards):
+def manifest_inputs(wildcards):
+    """The dataset's image folder (and, for audio, the table of its recordings)."""
     cfg = dataset_config(wildcards.dataset)
     if cfg["source"] == "folder":
-        return cfg["path"]
-    return f"resources/images/{wildcards.dataset}"
+        return {"images": cfg["path"]}
+    images = f"resources/images/{wildcards.dataset}"
+    if cfg["source"] == "audio_folder":
+        return {"images": images, "recordings": f"{images}.recordings.csv"}
+    return {"images": images}
 
 
 def cache_file(dataset, name):

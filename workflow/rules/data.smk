@@ -69,9 +69,34 @@ rule fsdd_images:
         "../scripts/fsdd_images.py"
 
 
+rule audio_images:
+    input:
+        lambda wc: dataset_config(wc.dataset)["path"],
+    output:
+        images=directory("resources/images/{dataset}"),
+        recordings="resources/images/{dataset}.recordings.csv",
+    log:
+        "results/logs/data/images_{dataset}.log",
+    wildcard_constraints:
+        dataset=one_of(datasets_from("audio_folder")),
+    conda:
+        "../envs/attnlab.yaml"
+    params:
+        classes=lambda wc: dataset_config(wc.dataset)["classes"],
+        layout=lambda wc: dataset_config(wc.dataset)["layout"],
+        pattern=lambda wc: dataset_config(wc.dataset)["pattern"],
+        size=lambda wc: dataset_config(wc.dataset)["image_size"],
+        channels=lambda wc: dataset_config(wc.dataset)["channels"],
+        spectrogram=lambda wc: dataset_config(wc.dataset)["spectrogram"],
+        sample_rate=lambda wc: dataset_config(wc.dataset)["sample_rate"],
+        mono_mixdown=lambda wc: dataset_config(wc.dataset)["mono_mixdown"],
+    script:
+        "../scripts/audio_images.py"
+
+
 rule manifest:
     input:
-        image_folder,
+        unpack(manifest_inputs),
     output:
         "results/{dataset}/cache/manifest.parquet",
     log:

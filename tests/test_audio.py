@@ -1,0 +1,143 @@
+"""Audio class folders: listing, reading, resampling, and the workflow from WAVs to a model."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import STUDY_CONFIG, describe_failure, run_snakemake
+
+from attnlab import audio
+from attnlab.errors import DataError
+
+FSDD_PATTERN = r"^(?P<class>[^_]+)_(?P<speaker>[^_]+)_(?P<index>[0-9]+)\.wav$"
+CLASSES = ["low", "high"]
+TONES = {"low": 300.0, "high": 2400.0}
+
+
+def write_tone_set(root, write_wav, layout="flat", rate=16000, per_class=6):
+    """Tones per class from two speakers; every other recording stereo."""
+    for class_name in CLASSES:
+        for index in range(per_class):
+            speaker = "ann" if index % 2 else "bob"
+            name = f"{class_name}_{speaker}_{index}.wav"
+            path = root / name if layout == "flat" else root / class_name / name
+            write_wav(
+                path,
+                seconds=0.3,
+                rate=rate,
+                channels=1 + index % 2,
+                frequency=TONES[class_name] * (1 + 0.05 * index),
+                seed=index,
+            )
+    return root
+
+
+def test_flat_names_give_class_speaker_and_index(tmp_path, write_wav):
+    root = write_tone_set(tmp_path / "tones", write_wav)
+    entries = audio.list_recordings(root, CLASSES, "flat", FSDD_PATTERN)
+    assert len(entries) == 12
+    first = next(e for e in entries if e["path"].endswith("high_ann_1.wav"))
+    assert (first["class_name"], first["speaker"], first["index"]) == ("high", "ann", 1)
+
+
+def test_listing_reports_every_problem_at_once(tmp_path, write_wav):
+    root = write_tone_set(tmp_path / "tones", write_wav)
+    (root / "notes.txt").write_text("x")
+    write_wav(root / "middle_bob_1.wav")
+    write_wav(root / "badname.wav")
+    with pytest.raises(DataError) as caught:
+        audio.list_recordings(root, CLASSES, "flat", FSDD_PATTERN)
+    message = str(caught.value)
+    assert "notes.txt: not a .wav file" in message
+    assert "middle_bob_1.wav: class 'middle' is not one of ['low', 'high']" in message
+    assert "badname.wav: name does not match the pattern" in message
+
+
+def test_class_folders_need_no_pattern(tmp_path, write_wav):
+    root = write_tone_set(tmp_path / "tones", write_wav, layout="folders")
+    (root / "other").mkdir()
+    with pytest.raises(DataError, match="other: folder is not one of the classes"):
+        audio.list_recordings(root, CLASSES, "folders", None)
+    (root / "other").rmdir()
+    entries = audio.list_recordings(root, CLASSES, "folders", None)
+    assert {e["speaker"] for e in entries} == {None}
+
+
+def test_stereo_is_refused_unless_mixed_down_and_rates_are_resampled(tmp_path, write_wav):
+    stereo = write_wav(tmp_path / "s.wav", seconds=0.5, rate=16000, channels=2)
+    with pytest.raises(
+        DataError, match=r"s\.wav: 2 channels, expected mono \(or set mono_mixdown\)"
+    ):
+        audio.read_audio(stereo, 8000, mono_mixdown=False)
+    samples = audio.read_audio(stereo, 8000, mono_mixdown=True)
+    assert samples.dtype == np.float32 and abs(len(samples) - 4000) <= 2
+    byte = write_wav(tmp_path / "b.wav", seconds=0.25, rate=8000, width=1)
+    assert len(audio.read_audio(byte, 8000, False)) == 2000
+    (tmp_path / "n.wav").write_bytes(b"not a wav")
+    with pytest.raises(DataError, match=r"n\.wav: unreadable WAV \(.+\)"):
+        audio.read_audio(tmp_path / "n.wav", 8000, False)
+
+
+def test_a_resampled_tone_keeps_its_pitch(tmp_path, write_wav):
+    path = write_wav(tmp_path / "t.wav", seconds=1.0, rate=16000, frequency=1000.0)
+    samples = audio.read_audio(path, 8000, False)
+    spectrum = np.abs(np.fft.rfft(samples))
+    assert np.argmax(spectrum) * 8000 / len(samples) == pytest.approx(1000, abs=2)
+
+
+@pytest.mark.slow
+def test_audio_folder_through_the_workflow(tmp_path, write_wav):
+    root = write_tone_set(tmp_path / "tones", write_wav, per_class=8)
+    config = yaml.safe_load(STUDY_CONFIG.read_text())
+    config["datasets"] = {
+        "tones": {
+            "source": "audio_folder",
+            "path": str(root),
+            "layout": "flat",
+            "sample_rate": 8000,
+            "mono_mixdown": True,
+            "family": "spectrogram",
+            "image_size": [16, 16],
+            "channels": 1,
+            "spectrogram": {"n_fft": 128, "hop_length": 32},
+            "classes": CLASSES,
+            "split": {"method": "random", "fractions": {"train": 0.5, "val": 0.25, "test": 0.25}},
+            "baseline": "lenet",
+            "variants": ["lenet"],
+            "recipe": {
+                "learning_rate": 0.001,
+                "epochs": 1,
+                "batch_size": 4,
+                "noisy_train": False,
+                "validation": "val",
+            },
+        }
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    workdir = tmp_path / "work"
+    target = "results/tones/lenet/seed4/metrics.json"
+    result = run_snakemake(workdir, target, configfiles=[path])
+    assert result.returncode == 0, describe_failure(result, workdir)
+    manifest = pd.read_parquet(workdir / "results/tones/cache/manifest.parquet")
+    assert len(manifest) == 16 and set(manifest["speaker"]) == {"ann", "bob"}
+    assert manifest["recording"].str.endswith(".wav").all()
+    assert sorted(manifest["index"].dropna().unique()) == list(range(8))
+    metrics = json.loads((workdir / target).read_text())
+    assert metrics["preprocessing"]["sample_rate"] == 8000
+    assert np.load(workdir / "results/tones/cache/train_x.npy").shape[1:] == (16, 16, 1)
+
+
+def test_predict_records_what_each_kind_of_dataset_does():
+    from attnlab import predict
+
+    config = yaml.safe_load(STUDY_CONFIG.read_text())["datasets"]["fsdd"]
+    fsdd = predict.preprocessing_of(config)
+    assert (fsdd["kind"], fsdd["reader"], fsdd["sample_rate"]) == ("recording", "fsdd", 8000)
+    tones = config | {"source": "audio_folder", "sample_rate": 16000, "mono_mixdown": True}
+    assert predict.preprocessing_of(tones)["mono_mixdown"] is True
+    digits = yaml.safe_load(STUDY_CONFIG.read_text())["datasets"]["reduced_mnist"]
+    digits |= {"resize": None, "convert_channels": False}
+    assert predict.preprocessing_of(digits)["kind"] == "image"
