@@ -36,7 +36,7 @@ def documented_row(name):
     """The README table row of key `name` (its first cell names it, maybe as a.b.name)."""
     for line in README.splitlines():
         cell = line.split("|")[1] if line.startswith("| `") else ""
-        if any(form in cell for form in (f"`{name}`", f".{name}`", f"`{name}.")):
+        if any(form in cell for form in (f"`{name}`", f".{name}`", f"`{name}.", f"].{name}`")):
             return line
     return None
 

@@ -3,6 +3,7 @@ config validation, lint and a dry run of the study."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -207,6 +208,41 @@ def test_folder_of_mixed_sizes_and_colours_resized_and_converted(
     x = np.load(workdir / "results/shapes/cache/train_x.npy")
     assert x.shape[1:] == (20, 24, 1) and len(read_manifest(workdir, "shapes")) == 21
     assert 0.0 <= x.min() and x.max() <= 1.0
+
+
+@pytest.mark.slow
+def test_cross_dataset_evaluation_scores_runs_on_another_test_set(
+    tmp_path, snakemake_cmd, write_image_folder
+):
+    home = write_image_folder(tmp_path / "home", SHAPE_CLASSES, per_class=5, size=(20, 24))
+    other = write_image_folder(
+        tmp_path / "other", SHAPE_CLASSES, per_class=5, size=(20, 24), seed=3
+    )
+    first = yaml.safe_load(shapes_overlay(tmp_path / "a.yaml", home).read_text())["datasets"][
+        "shapes"
+    ]
+    datasets = {"shapes": first, "shapes2": {**first, "path": str(other)}}
+    for settings in datasets.values():
+        settings["variants"] = ["base"]
+    config = yaml.safe_load(STUDY_CONFIG.read_text())
+    config |= {"datasets": datasets, "cross_dataset": [{"train": "shapes", "test": "shapes2"}]}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    workdir = tmp_path / "work"
+    target = "results/tables/cross/shapes_on_shapes2.csv"
+    result = snakemake_cmd(workdir, target, configfiles=[path])
+    assert result.returncode == 0, describe_failure(result, workdir)
+    table = pd.read_csv(workdir / target)
+    assert list(table["variant"]) == ["base"] and table.loc[0, "n_seeds"] == 1
+    score = json.loads((workdir / "results/cross/shapes_on_shapes2/base/seed4.json").read_text())
+    assert score["n_items"] == 3 and table.loc[0, "other_accuracy_pts"] == 100 * score["accuracy"]
+    mismatch = config | {
+        "datasets": {**datasets, "shapes2": {**datasets["shapes2"], "classes": ["a", "b"]}}
+    }
+    path.write_text(yaml.safe_dump(mismatch))
+    result = snakemake_cmd(workdir, target, configfiles=[path], args=["-n"])
+    assert result.returncode != 0
+    assert "config cross_dataset[0]: shapes and shapes2 differ in classes" in result.stdout
 
 
 def test_custom_folder_dataset_with_bad_image_fails_clearly(

@@ -205,6 +205,64 @@ def cross_domain_table(runs: pd.DataFrame, baselines: Mapping[str, str]) -> pd.D
     return pd.DataFrame(rows)
 
 
+def transfer_table(runs: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """Per variant: home test accuracy vs accuracy on another dataset (points), over seeds.
+
+    `scores` has train, test, variant, seed, accuracy (from the cross-evaluation jobs);
+    `runs` are the train dataset's runs. The drop is home - other, paired by seed.
+    """
+    (train,) = scores["train"].unique()
+    (test,) = scores["test"].unique()
+    home = runs[runs["dataset"] == train][["variant", "seed", "test_accuracy"]]
+    both = home.merge(scores[["variant", "seed", "accuracy"]], on=["variant", "seed"])
+    rows = []
+    for variant, of in both.groupby("variant", sort=False):
+        home_pts, other_pts = 100 * of["test_accuracy"], 100 * of["accuracy"]
+        drop = stats.paired_test(home_pts, other_pts)
+        rows.append(
+            {
+                "train": train,
+                "test": test,
+                "variant": variant,
+                "n_seeds": len(of),
+                "home_accuracy_pts": home_pts.mean(),
+                "home_ci": stats.mean_ci(home_pts),
+                "other_accuracy_pts": other_pts.mean(),
+                "other_ci": stats.mean_ci(other_pts),
+                "drop_pts": drop["estimate"],
+                "drop_ci_low": drop["ci_low"],
+                "drop_ci_high": drop["ci_high"],
+            }
+        )
+    table = pd.DataFrame(rows)
+    for column in ("home", "other"):
+        table[[f"{column}_ci_low", f"{column}_ci_high"]] = table.pop(f"{column}_ci").tolist()
+    return table
+
+
+def format_transfer(table: pd.DataFrame) -> pd.DataFrame:
+    """Readable strings of `transfer_table` for Markdown."""
+
+    def with_interval(prefix: str, sign: str = "") -> list[str]:
+        columns = table[[f"{prefix}", f"{prefix.split('_')[0]}_ci_low"]]
+        highs = table[f"{prefix.split('_')[0]}_ci_high"]
+        return [
+            f"{m:{sign}.2f} {_interval(lo, hi, 2, sign)}"
+            for (m, lo), hi in zip(columns.itertuples(index=False), highs, strict=True)
+        ]
+
+    train, test = table["train"].iloc[0], table["test"].iloc[0]
+    return pd.DataFrame(
+        {
+            "variant": table["variant"],
+            "seeds": table["n_seeds"].astype(str),
+            f"{train} test (%)": with_interval("home_accuracy_pts"),
+            f"{test} test (%)": with_interval("other_accuracy_pts"),
+            "drop (points)": with_interval("drop_pts", "+"),
+        }
+    )
+
+
 def seeds_line(runs: pd.DataFrame) -> str:
     """A sentence naming the seeds used per dataset."""
     parts = [

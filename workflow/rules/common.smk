@@ -145,6 +145,39 @@ def splits_of(dataset):
     return [name for name in ("train", "val", "test") if split["fractions"][name] > 0]
 
 
+def check_cross_dataset():
+    """Each pair: known datasets with the same classes, image size and channels."""
+    for i, pair in enumerate(config["cross_dataset"]):
+        where = f"config cross_dataset[{i}]"
+        for role in ("train", "test"):
+            if pair[role] not in DATASETS:
+                raise ValueError(f"{where}.{role}: {pair[role]!r} is not in datasets")
+        a, b = dataset_config(pair["train"]), dataset_config(pair["test"])
+        for key in ("classes", "image_size", "channels"):
+            if a[key] != b[key]:
+                raise ValueError(
+                    f"{where}: {pair['train']} and {pair['test']} differ in {key} "
+                    f"({a[key]} vs {b[key]}); a model can only be scored on the same inputs"
+                )
+
+
+CROSS_PAIRS = [f"{p['train']}_on_{p['test']}" for p in config["cross_dataset"]]
+
+
+def cross_pair(wildcards):
+    pair = config["cross_dataset"][CROSS_PAIRS.index(wildcards.pair)]
+    return pair["train"], pair["test"]
+
+
+def cross_files(wildcards):
+    """Every cross-dataset score of a pair, one per (variant, seed) of the train dataset."""
+    train, _ = cross_pair(wildcards)
+    return [
+        f"results/cross/{wildcards.pair}/{run['variant']}/seed{run['seed']}.json"
+        for run in run_ids(train)
+    ]
+
+
 def check_config():
     """Checks the schema cannot express: baselines, recipe targets, splits, paths."""
     for dataset in DATASETS:
@@ -344,6 +377,7 @@ def all_targets():
 
 
 check_config()
+check_cross_dataset()
 
 
 wildcard_constraints:
@@ -352,3 +386,4 @@ wildcard_constraints:
     seed=one_of(SEEDS),
     variant=one_of({v for dataset in DATASETS for v in variants_of(dataset)}),
     sweep=one_of(SWEEPS),
+    pair=one_of(CROSS_PAIRS),
