@@ -85,6 +85,11 @@ def test_sweep_table_and_conclusion_on_synthetic_runs():
     assert table["accuracy_mean_pts"].tolist() == pytest.approx([90.0, 96.0])
     low, high = table.loc[1, ["accuracy_ci_low_pts", "accuracy_ci_high_pts"]]
     assert low < 96.0 < high
+    collapsed = runs.assign(test_accuracy=[0.1, 0.97, 0.1, 0.97, 0.98, 0.97])
+    wide = sweeps.sweep_table(collapsed, "d", settings)
+    assert (
+        wide.loc[0, "accuracy_ci_low_pts"] == 0.0 and wide.loc[0, "accuracy_ci_high_pts"] == 100.0
+    )
     text = sweeps.conclusion("r", runs, "d", table)
     assert text.startswith("sweep r (3 seeds): best se-ratio16 at 96.00%; the settings differ")
     assert "paired t p = " in text

@@ -113,14 +113,15 @@ def expand(
 
 
 def sweep_table(runs: pd.DataFrame, dataset: str, settings: list[Mapping]) -> pd.DataFrame:
-    """One row per setting: swept values, seeds, accuracy mean and t-interval, time.
+    """One row per setting: swept values, seeds, accuracy mean and t-interval (clipped to
+    [0, 100] points), time.
 
     `settings` are {"variant": name, "values": {key: value}} in grid order.
     """
     rows = []
     for setting in settings:
         of = runs[(runs["dataset"] == dataset) & (runs["variant"] == setting["variant"])]
-        low, high = stats.mean_ci(100 * of["test_accuracy"])
+        low, high = np.clip(stats.mean_ci(100 * of["test_accuracy"]), 0.0, 100.0)
         rows.append(
             {
                 "variant": setting["variant"],
