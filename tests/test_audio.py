@@ -131,13 +131,13 @@ def test_audio_folder_through_the_workflow(tmp_path, write_wav):
 
 
 def test_predict_records_what_each_kind_of_dataset_does():
-    from attnlab import predict
+    from attnlab import spec
 
     config = yaml.safe_load(STUDY_CONFIG.read_text())["datasets"]["fsdd"]
-    fsdd = predict.preprocessing_of(config)
+    fsdd = spec.preprocessing_of(config)
     assert (fsdd["kind"], fsdd["reader"], fsdd["sample_rate"]) == ("recording", "fsdd", 8000)
     tones = config | {"source": "audio_folder", "sample_rate": 16000, "mono_mixdown": True}
-    assert predict.preprocessing_of(tones)["mono_mixdown"] is True
+    assert spec.preprocessing_of(tones)["mono_mixdown"] is True
     digits = yaml.safe_load(STUDY_CONFIG.read_text())["datasets"]["reduced_mnist"]
     digits |= {"resize": None, "convert_channels": False}
-    assert predict.preprocessing_of(digits)["kind"] == "image"
+    assert spec.preprocessing_of(digits)["kind"] == "image"

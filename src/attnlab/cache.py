@@ -290,23 +290,6 @@ def add_noise(x: np.ndarray, sigma: float, seed: int) -> np.ndarray:
     return np.clip(noisy, 0.0, 1.0, out=noisy)
 
 
-def recipe_arrays(recipe: dict) -> dict[str, str]:
-    """The cache arrays a training recipe reads: role -> file stem in the dataset's cache.
-
-    Roles train_x, train_y, test_x, test_y, plus val_x, val_y when the recipe validates
-    on the val split; a noisy recipe trains on train_noisy_x.
-    """
-    arrays = {
-        "train_x": "train_noisy_x" if recipe["noisy_train"] else "train_x",
-        "train_y": "train_y",
-        "test_x": "test_x",
-        "test_y": "test_y",
-    }
-    if recipe["validation"] == "val":
-        arrays |= {"val_x": "val_x", "val_y": "val_y"}
-    return arrays
-
-
 def checksum_path(path: Path | str) -> Path:
     """The record written beside a cache array: `{name}.npy.sha256` (JSON)."""
     return Path(f"{path}.sha256")

@@ -3,10 +3,10 @@
 A run folder is self-describing: its `metrics.json` records, under `preprocessing`,
 exactly what its dataset's data stage did to the inputs (image size, channels, resizing,
 channel conversion, or for recordings the sample rate and spectrogram settings) and the
-class names. `prepare` applies the same steps to a new file, with the data stage's
-checks and messages; `classify` returns class probabilities; `explain` writes an
-overlay per input: the model's spatial attention map where it has one, Grad-CAM
-otherwise.
+class names (`attnlab.spec.preprocessing_of` makes the record). `prepare` applies the
+same steps to a new file, with the data stage's checks and messages; `classify` returns
+class probabilities; `explain` writes an overlay per input: the model's spatial
+attention map where it has one, Grad-CAM otherwise.
 """
 
 from __future__ import annotations
@@ -22,30 +22,6 @@ from attnlab import audio, cache, images, raw
 from attnlab.errors import DataError, raise_if_problems
 
 AUDIO_SUFFIXES = {".wav"}
-
-
-def preprocessing_of(dataset_config: dict) -> dict:
-    """What the data stage does to one input of a dataset (from its validated config)."""
-    record = {
-        "classes": list(dataset_config["classes"]),
-        "image_size": list(dataset_config["image_size"]),
-        "channels": dataset_config["channels"],
-    }
-    source = dataset_config["source"]
-    if source in ("fsdd", "audio_folder"):
-        fsdd = source == "fsdd"
-        return record | {
-            "kind": "recording",
-            "reader": source,
-            "sample_rate": raw.FSDD_RATE if fsdd else dataset_config["sample_rate"],
-            "mono_mixdown": False if fsdd else dataset_config["mono_mixdown"],
-            "spectrogram": dict(dataset_config["spectrogram"]),
-        }
-    return record | {
-        "kind": "image",
-        "resize": dataset_config["resize"],
-        "convert_channels": dataset_config["convert_channels"],
-    }
 
 
 def run_files(run_or_model: str | Path) -> tuple[Path, Path]:

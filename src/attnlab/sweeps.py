@@ -22,10 +22,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-import numpy as np
-import pandas as pd
-
-from attnlab import ranking, registry, stats
+from attnlab import registry
 
 
 @dataclass(frozen=True)
@@ -112,12 +109,17 @@ def expand(
     return settings
 
 
-def sweep_table(runs: pd.DataFrame, dataset: str, settings: list[Mapping]) -> pd.DataFrame:
+def sweep_table(runs, dataset: str, settings: list[Mapping]):
     """One row per setting: swept values, seeds, accuracy mean and t-interval (clipped to
     [0, 100] points), time.
 
     `settings` are {"variant": name, "values": {key: value}} in grid order.
     """
+    import numpy as np
+    import pandas as pd
+
+    from attnlab import stats
+
     rows = []
     for setting in settings:
         of = runs[(runs["dataset"] == dataset) & (runs["variant"] == setting["variant"])]
@@ -136,8 +138,10 @@ def sweep_table(runs: pd.DataFrame, dataset: str, settings: list[Mapping]) -> pd
     return pd.DataFrame(rows)
 
 
-def conclusion(name: str, runs: pd.DataFrame, dataset: str, table: pd.DataFrame) -> str:
+def conclusion(name: str, runs, dataset: str, table) -> str:
     """One sentence: the best setting, and whether the settings differ (n seeds stated)."""
+    from attnlab import ranking, stats
+
     best = table.loc[table["accuracy_mean_pts"].idxmax()]
     matrix = ranking.accuracy_matrix(runs[runs["variant"].isin(table["variant"])], dataset)
     n = len(matrix)
@@ -156,7 +160,7 @@ def conclusion(name: str, runs: pd.DataFrame, dataset: str, table: pd.DataFrame)
     return f"{lead}; {verdict} ({how} p = {p:.3g})."
 
 
-def swept_keys(table: pd.DataFrame) -> list[str]:
+def swept_keys(table) -> list[str]:
     fixed = {"variant", "n_seeds", "accuracy_mean_pts", "accuracy_ci_low_pts"}
     fixed |= {"accuracy_ci_high_pts", "time_mean_s"}
     return [c for c in table.columns if c not in fixed]
@@ -170,8 +174,10 @@ def numeric_order(values) -> list:
         return list(dict.fromkeys(values))
 
 
-def series_by_key(table: pd.DataFrame, key: str) -> dict[str, pd.DataFrame]:
+def series_by_key(table, key: str) -> dict:
     """For a plot against `key`: one frame per combination of the other swept keys."""
+    import numpy as np
+
     others = [k for k in swept_keys(table) if k != key]
     if not others:
         return {"": table}

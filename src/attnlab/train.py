@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from attnlab import cache
+from attnlab import cache, spec
 
 log = logging.getLogger("attnlab.train")
 
@@ -71,10 +71,10 @@ class Outputs:
 def load_data(job: Job) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Train / validation / test arrays as the recipe asks (noisy train, validation source).
 
-    `job.inputs` maps the roles of `cache.recipe_arrays(job.recipe)` to files.
+    `job.inputs` maps the roles of `spec.recipe_arrays(job.recipe)` to files.
     """
     files, recipe = job.inputs, job.recipe
-    missing = sorted(set(cache.recipe_arrays(recipe)) - set(files))
+    missing = sorted(set(spec.recipe_arrays(recipe)) - set(files))
     if missing:
         raise ValueError(f"{job.label()}: no input file for {missing}")
     data = {

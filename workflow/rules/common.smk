@@ -5,7 +5,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from attnlab import cache, predict, registry, sweeps
+from attnlab import registry, spec, sweeps
 
 MNIST_NAMES = [
     "train-images-idx3-ubyte",
@@ -258,7 +258,7 @@ def train_inputs(wildcards):
     recipe = recipe_of(wildcards.dataset, wildcards.variant)
     arrays = {
         role: cache_file(wildcards.dataset, f"{stem}.npy")
-        for role, stem in cache.recipe_arrays(recipe).items()
+        for role, stem in spec.recipe_arrays(recipe).items()
     }
     records = {f"{role}_sha256": f"{path}.sha256" for role, path in arrays.items()}
     manifest = cache_file(wildcards.dataset, "manifest.parquet")

@@ -22,7 +22,7 @@ rule train:
         mem_mb=train_mem_mb,
     params:
         architecture=variant_record,
-        preprocessing=lambda wc: predict.preprocessing_of(dataset_config(wc.dataset)),
+        preprocessing=lambda wc: spec.preprocessing_of(dataset_config(wc.dataset)),
         recipe=lambda wc: recipe_of(wc.dataset, wc.variant),
         precision=config["precision"],
         device=config["device"],
