@@ -14,13 +14,12 @@ average them. Every defect of every file is reported in one message.
 from __future__ import annotations
 
 import re
-import wave
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from attnlab import images
+from attnlab import images, raw
 from attnlab.errors import DataError, raise_if_problems
 
 _DTYPES = {1: np.uint8, 2: np.dtype("<i2"), 4: np.dtype("<i4")}
@@ -68,29 +67,13 @@ def list_recordings(
 
 def read_audio(path: Path | str, sample_rate: int, mono_mixdown: bool) -> np.ndarray:
     """A PCM WAV (8, 16 or 32-bit) as float32 mono in [-1, 1] at `sample_rate`."""
-    try:
-        with wave.open(str(path), "rb") as handle:
-            channels, width, rate = (
-                handle.getnchannels(),
-                handle.getsampwidth(),
-                handle.getframerate(),
-            )
-            declared = handle.getnframes()
-            frames = handle.readframes(declared)
-    except (wave.Error, EOFError, OSError) as error:
-        reason = str(error) or f"{type(error).__name__}: not a WAV file, or its header is cut"
-        raise DataError(f"{path}: unreadable WAV ({reason})") from error
+    channels, width, rate, frames, read_problems = raw.read_pcm(path)
     problems = []
     if width not in _DTYPES:
         problems.append(f"{8 * width}-bit samples, expected 8, 16 or 32-bit PCM")
     if channels > 1 and not mono_mixdown:
         problems.append(f"{channels} channels, expected mono (or set mono_mixdown)")
-    if not frames:
-        problems.append("no audio frames (empty recording)")
-    elif len(frames) != declared * channels * width:
-        problems.append(
-            f"truncated: {len(frames)} bytes of audio, header declares {declared} frames"
-        )
+    problems += read_problems
     if problems:
         raise DataError(f"{path}: " + "; ".join(problems))
     samples = np.frombuffer(frames, dtype=_DTYPES[width]).astype(np.float32)

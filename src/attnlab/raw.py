@@ -191,8 +191,11 @@ def parse_recording_name(name: str) -> dict | None:
     }
 
 
-def read_wav(path: Path | str, rate: int = FSDD_RATE) -> np.ndarray:
-    """Read a mono 16-bit PCM WAV at `rate` Hz as float32 in [-1, 1]; DataError otherwise."""
+def read_pcm(path: Path | str) -> tuple[int, int, int, bytes, list[str]]:
+    """(channels, sample width, rate, frames, problems) of a WAV; DataError if unreadable.
+
+    `problems` lists what every reader refuses: no frames, or fewer than the header says.
+    """
     try:
         with wave.open(str(path), "rb") as handle:
             channels, width, framerate = (
@@ -206,18 +209,26 @@ def read_wav(path: Path | str, rate: int = FSDD_RATE) -> np.ndarray:
         reason = str(error) or f"{type(error).__name__}: not a WAV file, or its header is cut"
         raise DataError(f"{path}: unreadable WAV ({reason})") from error
     problems = []
-    if channels != 1:
-        problems.append(f"{channels} channels, expected mono")
-    if width != 2:
-        problems.append(f"{8 * width}-bit samples, expected 16-bit PCM")
-    if framerate != rate:
-        problems.append(f"{framerate} Hz, expected {rate} Hz")
     if not frames:
         problems.append("no audio frames (empty recording)")
     elif len(frames) != declared * channels * width:
         problems.append(
             f"truncated: {len(frames)} bytes of audio, header declares {declared} frames"
         )
+    return channels, width, framerate, frames, problems
+
+
+def read_wav(path: Path | str, rate: int = FSDD_RATE) -> np.ndarray:
+    """Read a mono 16-bit PCM WAV at `rate` Hz as float32 in [-1, 1]; DataError otherwise."""
+    channels, width, framerate, frames, read_problems = read_pcm(path)
+    problems = []
+    if channels != 1:
+        problems.append(f"{channels} channels, expected mono")
+    if width != 2:
+        problems.append(f"{8 * width}-bit samples, expected 16-bit PCM")
+    if framerate != rate:
+        problems.append(f"{framerate} Hz, expected {rate} Hz")
+    problems += read_problems
     if problems:
         raise DataError(f"{path}: " + "; ".join(problems))
     return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
