@@ -264,6 +264,7 @@ def test_custom_folder_dataset_with_bad_image_fails_clearly(
 
 # --- (3) a wrong key or value fails at once, naming it -------------------------------------
 
+GROUPED = {"method": "group_kfold", "folds": 6}
 BAD_CONFIGS = {
     "device-tpu": ({"device": "tpu"}, ["'tpu' is not one of", "['device']"]),
     "unknown-top-level-key": ({"colour": "blue"}, ["'colour' was unexpected"]),
@@ -362,6 +363,18 @@ BAD_CONFIGS = {
         },
         ["'path' is a required property"],
     ),
+    "group-folds-without-a-count": (
+        {"datasets": {"fsdd": {"split": {"method": "group_kfold"}}}},
+        ["None is not of type 'integer'", "['fsdd']['split']['folds']"],
+    ),
+    "folds-on-a-random-split": (
+        {"datasets": {"fsdd": {"split": {"folds": 3}}}},
+        ["3 is not of type 'null'", "['fsdd']['split']['folds']"],
+    ),
+    "grouped-set-beside-an-unknown-dataset": (
+        {"datasets": {"fsdd": {"split": GROUPED | {"compare_with": "x"}}}},
+        ["config datasets.fsdd.split.compare_with: 'x' is not a dataset with a single split"],
+    ),
     "recipe-without-epochs": (
         {"datasets": {"reduced_mnist": {"recipe": {"epochs": None}}}},
         ["epochs", "None is not of type 'integer'"],
@@ -393,6 +406,25 @@ def test_speaker_split_without_a_speaker_fails_at_once(tmp_path, snakemake_cmd):
     )
     assert result.returncode != 0, "split method 'speaker' without a speaker passed startup"
     assert "speaker" in result.stdout
+
+
+def test_speaker_independent_overlay_is_the_study_fsdd_split_by_speaker(
+    tmp_path, snakemake_cmd
+):
+    study = yaml.safe_load(STUDY_CONFIG.read_text())["datasets"]["fsdd"]
+    overlay = STUDY_CONFIG.with_name("speaker_independent.yaml")
+    grouped = yaml.safe_load(overlay.read_text())["datasets"]["fsdd_speakers"]
+    assert {k: v for k, v in grouped.items() if k not in ("split", "variants")} == {
+        k: v for k, v in study.items() if k not in ("split", "variants")
+    }
+    target = "results/tables/fsdd_speakers/random_vs_grouped.md"
+    result = snakemake_cmd(
+        tmp_path, target, configfiles=[STUDY_CONFIG, overlay], args=["-n", "-q", "rules"]
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, flags=re.M))
+    # 4 variants x 2 seeds: 6 folds each, pooled; the random split's same 8 runs beside.
+    assert (jobs["train_fold"], jobs["pool_folds"], jobs["train"]) == ("48", "8", "8")
 
 
 # --- (4) lint and (5) dry run of the study ----------------------------------------------------

@@ -23,6 +23,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff"}
 # 8-bit modes only: arrays are scaled by 1/255, so 16-bit or float images are refused.
 CHANNELS_OF_MODE = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 SPLITS = ("train", "val", "test")
+SPLIT_ORDER = {split: i for i, split in enumerate(SPLITS)}
 
 
 class CacheError(ValueError):
@@ -142,8 +143,14 @@ def build_manifest(
     seed: int,
     resize: str | None = None,
     convert_channels: bool = False,
+    recordings: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Validate every image under `root` and return the manifest (one row per image)."""
+    """Validate every image under `root` and return the manifest (one row per image).
+
+    `recordings` (audio datasets) gives each image's speaker, index and source recording;
+    otherwise they are read from FSDD-style file names where present. A group_kfold split
+    gives a `fold` column and one role column per fold (`split_column(k)`).
+    """
     layout = "folders" if split["method"] == "folders" else "flat"
     entries, problems = list_images(root, classes, layout)
     for entry in entries:
@@ -154,12 +161,26 @@ def build_manifest(
         entry.update(_recording_fields(Path(entry["path"]).stem))
     raise_if_problems(problems, f"images in {root}")
     manifest = pd.DataFrame(entries)
+    if recordings is not None:
+        manifest = attach_recordings(manifest, recordings)
+    if split["method"] == "group_kfold":
+        return _sorted(manifest.join(assign_folds(manifest, split, seed)), "fold", root)
     if layout == "flat":
         manifest["split"] = assign_splits(manifest, split, seed)
-    raise_if_problems(_cross_split_duplicates(manifest), f"images in {root}")
-    order = manifest["split"].map({s: i for i, s in enumerate(SPLITS)})
+    return _sorted(manifest, "split", root)
+
+
+def _sorted(manifest: pd.DataFrame, part: str, root) -> pd.DataFrame:
+    """Refuse an image shared by two parts (splits or folds); order by part, label, path."""
+    raise_if_problems(_cross_part_duplicates(manifest, part), f"images in {root}")
+    order = manifest[part].map(SPLIT_ORDER) if part == "split" else manifest[part]
     manifest = manifest.assign(_order=order).sort_values(["_order", "label", "path"])
     return manifest.drop(columns="_order").reset_index(drop=True)
+
+
+def split_column(fold: int | None) -> str:
+    """The manifest column with each image's split: `split`, or `split_fold{k}` in fold k."""
+    return "split" if fold is None else f"split_fold{fold}"
 
 
 def attach_recordings(manifest: pd.DataFrame, recordings: pd.DataFrame) -> pd.DataFrame:
@@ -183,15 +204,27 @@ def _recording_fields(stem: str) -> dict:
     return {"speaker": parsed["speaker"], "index": parsed["index"]}
 
 
-def _cross_split_duplicates(manifest: pd.DataFrame) -> list[str]:
-    splits_per_hash = manifest.groupby("sha256")["split"].nunique()
-    shared = splits_per_hash[splits_per_hash > 1].index
+def _cross_part_duplicates(manifest: pd.DataFrame, part: str) -> list[str]:
+    parts_per_hash = manifest.groupby("sha256")[part].nunique()
+    shared = parts_per_hash[parts_per_hash > 1].index
     rows = manifest[manifest["sha256"].isin(shared)].sort_values(["sha256", "path"])
+    kind = "split" if part == "split" else "fold"
     return [
-        f"{row.path}: same image (sha256 {row.sha256[:12]}...) appears in split {row.split!r} "
-        "and another split"
+        f"{row.path}: same image (sha256 {row.sha256[:12]}...) appears in {kind} "
+        f"{getattr(row, part)!r} and another {kind}"
         for row in rows.itertuples()
     ]
+
+
+def _groups_or_error(manifest: pd.DataFrame, method: str, column: str) -> pd.Series:
+    unknown = manifest.loc[manifest[column].isna(), "path"]
+    if len(unknown):
+        raise ValueError(
+            f"split method {method!r} needs a {column} for every image; none for "
+            f"{len(unknown)} image(s), e.g. {unknown.iloc[0]} (FSDD names "
+            "{digit}_{speaker}_{index}, or an audio pattern with a speaker group)"
+        )
+    return manifest[column]
 
 
 def assign_splits(manifest: pd.DataFrame, split: dict, seed: int) -> pd.Series:
@@ -200,8 +233,8 @@ def assign_splits(manifest: pd.DataFrame, split: dict, seed: int) -> pd.Series:
     fractions = split["fractions"]
     if method == "random":
         return _stratified(manifest, fractions, seed)
-    if method in ("official", "speaker") and manifest["speaker"].isna().any():
-        raise ValueError(f"split method {method!r} needs {{digit}}_{{speaker}}_{{index}} names")
+    if method in ("official", "speaker"):
+        _groups_or_error(manifest, method, "speaker")
     if method == "official":
         is_test = manifest["index"].astype(int) < 5
     elif method == "speaker":
@@ -212,9 +245,45 @@ def assign_splits(manifest: pd.DataFrame, split: dict, seed: int) -> pd.Series:
         is_test = manifest["speaker"] == speaker
     else:
         raise ValueError(f"unknown split method {method!r}")
+    return _train_val_rest(manifest, is_test, fractions, seed)
+
+
+def _train_val_rest(manifest: pd.DataFrame, is_test: pd.Series, fractions: dict, seed: int):
+    """Test where `is_test`; the rest cut into train and val per class by the fractions."""
     kept = {"train": fractions["train"], "val": fractions["val"]}
     rest = _stratified(manifest[~is_test], kept, seed)
     return rest.reindex(manifest.index).fillna("test")
+
+
+def group_folds(groups: pd.Series, folds: int) -> dict:
+    """Each group's fold (1..folds): largest groups first, each to the fold with the
+    fewest images so far (ties: lower fold, then group name); one group per fold when
+    `folds` equals the number of groups (leave-one-group-out)."""
+    sizes = groups.value_counts()
+    if folds > len(sizes):
+        raise ValueError(
+            f"split group_kfold: {folds} folds but only {len(sizes)} groups "
+            f"{sorted(sizes.index)}; at most one fold per group"
+        )
+    load = [0] * folds
+    fold_of = {}
+    for group in sorted(sizes.index, key=lambda g: (-sizes[g], g)):
+        lightest = min(range(folds), key=lambda k: load[k])
+        fold_of[group] = lightest + 1
+        load[lightest] += int(sizes[group])
+    return fold_of
+
+
+def assign_folds(manifest: pd.DataFrame, split: dict, seed: int) -> pd.DataFrame:
+    """group_kfold: `fold` (the run whose test set holds the image) and, per fold k,
+    `split_fold{k}`: test for that fold's groups, train/val (stratified by class with the
+    fractions, carved from the other groups) for the rest."""
+    groups = _groups_or_error(manifest, "group_kfold", split["group"])
+    fold = groups.map(group_folds(groups, split["folds"])).astype(int)
+    columns = {"fold": fold}
+    for k in range(1, split["folds"] + 1):
+        columns[split_column(k)] = _train_val_rest(manifest, fold == k, split["fractions"], seed)
+    return pd.DataFrame(columns, index=manifest.index)
 
 
 def _stratified(manifest: pd.DataFrame, fractions: dict, seed: int) -> pd.Series:
@@ -272,11 +341,14 @@ def write_split(
     size: tuple[int, int] | None = None,
     resize: str | None = None,
     convert_channels: bool = False,
+    fold: int | None = None,
 ) -> int:
-    """Write `{split}_x.npy` / `{split}_y.npy` for the manifest's rows of that split."""
-    rows = manifest[manifest["split"] == split]
+    """Write `{split}_x.npy` / `{split}_y.npy` for the manifest's rows of that split
+    (of fold `fold` for a group_kfold manifest)."""
+    rows = manifest[manifest[split_column(fold)] == split]
     if rows.empty:
-        raise ValueError(f"the manifest has no {split!r} images")
+        where = "" if fold is None else f" in fold {fold}"
+        raise ValueError(f"the manifest has no {split!r} images{where}")
     x = load_images(rows["path"].tolist(), channels, size, resize, convert_channels)
     save_array(x_out, x)
     save_array(y_out, rows["label"].to_numpy(dtype=np.int64))

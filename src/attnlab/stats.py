@@ -556,3 +556,9 @@ def verdicts(
                     else _claim_row(claim, dataset, results)
                 )
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+
+def dataset_verdicts(runs: pd.DataFrame, predictions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`verdicts` of the claims about the families in `runs` only (e.g. one dataset's)."""
+    families = set(runs["family"])
+    return verdicts(runs, predictions, [c for c in CLAIMS if c.family in families])

@@ -44,9 +44,11 @@ class Job:
     code_hash: str = ""
     inputs: dict = field(default_factory=dict)
     preprocessing: dict = field(default_factory=dict)
+    fold: int | None = None
 
     def label(self) -> str:
-        return f"{self.dataset}/{self.variant}/seed{self.seed}"
+        fold = "" if self.fold is None else f"/fold{self.fold}"
+        return f"{self.dataset}/{self.variant}/seed{self.seed}{fold}"
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(self.__dict__, sort_keys=True).encode()).hexdigest()
@@ -311,6 +313,7 @@ def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
         "attention": bool(job.architecture["blocks"]),
         "architecture": job.architecture,
         "seed": job.seed,
+        "fold": job.fold,
         "test_accuracy": test_accuracy,
         "test_loss": test_loss,
         "test_items": int(len(predicted)),

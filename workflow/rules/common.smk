@@ -26,6 +26,19 @@ def datasets_from(source):
     return [name for name in DATASETS if dataset_config(name)["source"] == source]
 
 
+def folds_of(dataset):
+    """The folds of a group_kfold dataset (1..K); [None] (one run, no fold) otherwise."""
+    split = dataset_config(dataset)["split"]
+    if split["method"] != "group_kfold":
+        return [None]
+    return list(range(1, split["folds"] + 1))
+
+
+FOLD_DATASETS = [d for d in DATASETS if folds_of(d) != [None]]
+PLAIN_DATASETS = [d for d in DATASETS if d not in FOLD_DATASETS]
+FOLDS = sorted({str(k) for d in FOLD_DATASETS for k in folds_of(d)})
+
+
 def one_of(values):
     """A wildcard constraint matching exactly these values (or nothing when empty)."""
     escaped = [re.escape(value) for value in sorted(values, key=len, reverse=True)]
@@ -152,6 +165,11 @@ def check_cross_dataset():
         for role in ("train", "test"):
             if pair[role] not in DATASETS:
                 raise ValueError(f"{where}.{role}: {pair[role]!r} is not in datasets")
+            if pair[role] in FOLD_DATASETS:
+                raise ValueError(
+                    f"{where}.{role}: {pair[role]!r} is split in grouped folds (one model "
+                    "and one test set per fold); cross-dataset scores need a single split"
+                )
         a, b = dataset_config(pair["train"]), dataset_config(pair["test"])
         for key in ("classes", "image_size", "channels"):
             if a[key] != b[key]:
@@ -178,10 +196,43 @@ def cross_files(wildcards):
     ]
 
 
+def compared_with(dataset):
+    """The random-split dataset a group_kfold dataset is set beside (or None)."""
+    return dataset_config(dataset)["split"]["compare_with"]
+
+
+def compared_files(dataset, name):
+    """The compare_with dataset's run files of the variants both datasets train."""
+    other = compared_with(dataset)
+    return [
+        path
+        for run, path in zip(run_ids(other), run_files(other, name))
+        if run["variant"] in VARIANTS[dataset]
+    ]
+
+
+def check_split_comparison(dataset):
+    """A group_kfold dataset's compare_with: a single-split dataset of the same classes."""
+    other = compared_with(dataset)
+    where = f"config datasets.{dataset}.split.compare_with"
+    if other is None:
+        return
+    if other not in PLAIN_DATASETS:
+        raise ValueError(
+            f"{where}: {other!r} is not a dataset with a single split "
+            f"(one of {PLAIN_DATASETS})"
+        )
+    if dataset_config(other)["classes"] != dataset_config(dataset)["classes"]:
+        raise ValueError(f"{where}: {other!r} has other classes than {dataset!r}")
+    if not set(VARIANTS[other]) & set(VARIANTS[dataset]):
+        raise ValueError(f"{where}: {other!r} and {dataset!r} share no variant")
+
+
 def check_config():
     """Checks the schema cannot express: baselines, recipe targets, splits, paths."""
     for dataset in DATASETS:
         cfg = dataset_config(dataset)
+        check_split_comparison(dataset)
         registry.family(cfg["family"]).check_size(
             cfg["image_size"], f"config datasets.{dataset}.image_size"
         )
@@ -229,18 +280,21 @@ def manifest_inputs(wildcards):
     return {"images": images}
 
 
-def cache_file(dataset, name):
-    return f"results/{dataset}/cache/{name}"
+def cache_file(dataset, name, fold=None):
+    """A cache file of a dataset, or of one fold of a group_kfold dataset."""
+    part = "" if fold is None else f"fold{fold}/"
+    return f"results/{dataset}/cache/{part}{name}"
 
 
 def dataset_cache(dataset):
-    """The manifest and every split's arrays of one dataset."""
+    """The manifest and every split's arrays of one dataset (of each of its folds)."""
     files = [cache_file(dataset, "manifest.parquet")]
-    for split in splits_of(dataset):
-        files += [
-            cache_file(dataset, f"{split}_x.npy"),
-            cache_file(dataset, f"{split}_y.npy"),
-        ]
+    for fold in folds_of(dataset):
+        for split in splits_of(dataset):
+            files += [
+                cache_file(dataset, f"{split}_x.npy", fold),
+                cache_file(dataset, f"{split}_y.npy", fold),
+            ]
     return files
 
 
@@ -256,8 +310,9 @@ def source_hash(*modules):
 def train_inputs(wildcards):
     """The manifest and the cache arrays the job's recipe reads, by role."""
     recipe = recipe_of(wildcards.dataset, wildcards.variant)
+    fold = wildcards.get("fold")
     arrays = {
-        role: cache_file(wildcards.dataset, f"{stem}.npy")
+        role: cache_file(wildcards.dataset, f"{stem}.npy", fold)
         for role, stem in spec.recipe_arrays(recipe).items()
     }
     records = {f"{role}_sha256": f"{path}.sha256" for role, path in arrays.items()}
@@ -307,11 +362,56 @@ def run_ids(dataset):
 
 
 def run_files(dataset, name):
-    """One file per (variant, seed) of a dataset, e.g. every metrics.json."""
+    """One file per (variant, seed) of a dataset, e.g. every metrics.json (pooled over
+    the folds of a group_kfold dataset)."""
     return [
         f"results/{run['dataset']}/{run['variant']}/seed{run['seed']}/{name}"
         for run in run_ids(dataset)
     ]
+
+
+def fold_run_ids(dataset):
+    """dataset, variant, seed and fold of every training job (fold None without folds)."""
+    return [
+        run | {"fold": fold} for run in run_ids(dataset) for fold in folds_of(dataset)
+    ]
+
+
+def fold_run_files(dataset, name):
+    """One file per training job, e.g. every history.csv (each fold's of a grouped set)."""
+    return [training_file(run, name) for run in fold_run_ids(dataset)]
+
+
+def training_file(run, name):
+    part = "" if run["fold"] is None else f"fold{run['fold']}/"
+    return f"results/{run['dataset']}/{run['variant']}/seed{run['seed']}/{part}{name}"
+
+
+def fold_files(wildcards, name):
+    """The files of every fold of one (dataset, variant, seed), e.g. to pool them."""
+    run = {
+        "dataset": wildcards.dataset,
+        "variant": wildcards.variant,
+        "seed": wildcards.seed,
+    }
+    return [training_file(run | {"fold": k}, name) for k in folds_of(wildcards.dataset)]
+
+
+def shown_model(wildcards):
+    """The model and test arrays the figures explain: fold 1's on a grouped dataset."""
+    fold = folds_of(wildcards.dataset)[0]
+    run = {
+        "dataset": wildcards.dataset,
+        "variant": wildcards.variant,
+        "seed": wildcards.seed,
+    }
+    test = [cache_file(wildcards.dataset, f"test_{kind}.npy", fold) for kind in "xy"]
+    return {
+        "model": training_file(run | {"fold": fold}, "model.keras"),
+        "images": test[0],
+        "labels": test[1],
+        "records": [f"{path}.sha256" for path in test],
+    }
 
 
 FIGURES = [
@@ -326,18 +426,23 @@ FIGURES = [
 ]
 STUDY_TABLES = ["cross_domain", "verdicts", "params"]
 RANKING_TABLES = ["ranks", "posthoc", "bayes"]
+FOLD_TABLES = ["folds", "speakers"]
 
 
 def dataset_outputs(dataset):
     """Caches, runs, tables and figures of one dataset."""
     tables = [
         f"results/tables/{dataset}/{name}.csv"
-        for name in ("study", "compare", "mcnemar", *RANKING_TABLES)
+        for name in ("study", "compare", "mcnemar", "verdicts", *RANKING_TABLES)
     ]
     figures = [
         f"results/figures/{dataset}/{name}.png"
         for name in (*FIGURES, "critical_difference")
     ]
+    if dataset in FOLD_DATASETS:
+        tables += [f"results/tables/{dataset}/{name}.csv" for name in FOLD_TABLES]
+        if compared_with(dataset):
+            tables.append(f"results/tables/{dataset}/random_vs_grouped.csv")
     return (
         dataset_cache(dataset) + run_files(dataset, "metrics.json") + tables + figures
     )
@@ -387,3 +492,4 @@ wildcard_constraints:
     variant=one_of({v for dataset in DATASETS for v in variants_of(dataset)}),
     sweep=one_of(SWEEPS),
     pair=one_of(CROSS_PAIRS),
+    fold=one_of(FOLDS),

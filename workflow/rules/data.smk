@@ -136,6 +136,16 @@ rule split_arrays:
         "../scripts/split_arrays.py"
 
 
+use rule split_arrays as fold_arrays with:
+    output:
+        x="results/{dataset}/cache/fold{fold}/{split}_x.npy",
+        y="results/{dataset}/cache/fold{fold}/{split}_y.npy",
+        x_sum="results/{dataset}/cache/fold{fold}/{split}_x.npy.sha256",
+        y_sum="results/{dataset}/cache/fold{fold}/{split}_y.npy.sha256",
+    log:
+        "results/logs/data/arrays_{dataset}_fold{fold}_{split}.log",
+
+
 rule noisy_train:
     input:
         x="results/{dataset}/cache/train_x.npy",
@@ -152,3 +162,14 @@ rule noisy_train:
         seed=config["data_seed"],
     script:
         "../scripts/noisy_train.py"
+
+
+use rule noisy_train as fold_noisy_train with:
+    input:
+        x="results/{dataset}/cache/fold{fold}/train_x.npy",
+        x_sum="results/{dataset}/cache/fold{fold}/train_x.npy.sha256",
+    output:
+        x="results/{dataset}/cache/fold{fold}/train_noisy_x.npy",
+        x_sum="results/{dataset}/cache/fold{fold}/train_noisy_x.npy.sha256",
+    log:
+        "results/logs/data/noisy_{dataset}_fold{fold}.log",

@@ -20,6 +20,13 @@ rule dataset_tables:
         mcnemar_csv=table_report(
             "results/tables/{dataset}/mcnemar.csv", "mcnemar", "{dataset}", "McNemar"
         ),
+        verdicts_csv=table_report(
+            "results/tables/{dataset}/verdicts.csv",
+            "verdicts",
+            "{dataset}",
+            "verdicts",
+        ),
+        verdicts_md="results/tables/{dataset}/verdicts.md",
     log:
         "results/logs/report/tables_{dataset}.log",
     conda:
@@ -115,6 +122,62 @@ rule study_tables:
         "../scripts/tables.py"
 
 
+rule fold_tables:
+    input:
+        metrics=lambda wc: run_files(wc.dataset, "metrics.json"),
+        predictions=lambda wc: run_files(wc.dataset, "predictions.parquet"),
+        manifest="results/{dataset}/cache/manifest.parquet",
+    output:
+        folds_csv=table_report(
+            "results/tables/{dataset}/folds.csv", "folds", "{dataset}", "folds"
+        ),
+        folds_md="results/tables/{dataset}/folds.md",
+        speakers_csv=table_report(
+            "results/tables/{dataset}/speakers.csv",
+            "speakers",
+            "{dataset}",
+            "speakers",
+        ),
+        speakers_md="results/tables/{dataset}/speakers.md",
+    log:
+        "results/logs/report/folds_{dataset}.log",
+    wildcard_constraints:
+        dataset=one_of(FOLD_DATASETS),
+    conda:
+        "../envs/attnlab.yaml"
+    params:
+        runs=lambda wc: run_ids(wc.dataset),
+        group=lambda wc: dataset_config(wc.dataset)["split"]["group"],
+    script:
+        "../scripts/fold_tables.py"
+
+
+rule split_gap:
+    input:
+        random_metrics=lambda wc: compared_files(wc.dataset, "metrics.json"),
+        random_predictions=lambda wc: compared_files(wc.dataset, "predictions.parquet"),
+        metrics=lambda wc: run_files(wc.dataset, "metrics.json"),
+        predictions=lambda wc: run_files(wc.dataset, "predictions.parquet"),
+    output:
+        csv=table_report(
+            "results/tables/{dataset}/random_vs_grouped.csv",
+            "random_vs_grouped",
+            "{dataset}",
+            "random split vs unseen speakers",
+        ),
+        md="results/tables/{dataset}/random_vs_grouped.md",
+    log:
+        "results/logs/report/random_vs_grouped_{dataset}.log",
+    wildcard_constraints:
+        dataset=one_of(FOLD_DATASETS),
+    conda:
+        "../envs/attnlab.yaml"
+    params:
+        random=lambda wc: compared_with(wc.dataset),
+    script:
+        "../scripts/split_gap.py"
+
+
 rule param_table:
     output:
         csv=table_report("results/tables/params.csv", "params", "study", "parameters"),
@@ -133,7 +196,7 @@ rule param_table:
 
 rule curves:
     input:
-        history=lambda wc: run_files(wc.dataset, "history.csv"),
+        history=lambda wc: fold_run_files(wc.dataset, "history.csv"),
     output:
         accuracy=dataset_report("{dataset}", "accuracy_curves", "accuracy_curves"),
         loss=dataset_report("{dataset}", "loss_curves", "loss_curves"),
@@ -143,7 +206,7 @@ rule curves:
         "../envs/attnlab.yaml"
     params:
         title="{dataset}",
-        runs=lambda wc: run_ids(wc.dataset),
+        runs=lambda wc: fold_run_ids(wc.dataset),
     script:
         "../scripts/figures_curves.py"
 
@@ -170,12 +233,7 @@ rule results_figures:
 
 rule attention_maps:
     input:
-        model="results/{dataset}/{variant}/seed{seed}/model.keras",
-        images="results/{dataset}/cache/test_x.npy",
-        labels="results/{dataset}/cache/test_y.npy",
-        records=expand(
-            "results/{{dataset}}/cache/test_{kind}.npy.sha256", kind=["x", "y"]
-        ),
+        unpack(shown_model),
     output:
         maps="results/{dataset}/{variant}/seed{seed}/attention_maps.npz",
     log:

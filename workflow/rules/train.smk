@@ -1,4 +1,4 @@
-# One trained model per (dataset, variant, seed).
+# One trained model per (dataset, variant, seed), and per fold of a grouped dataset.
 
 
 rule train:
@@ -13,6 +13,8 @@ rule train:
         "results/logs/train/{dataset}/{variant}/seed{seed}.log",
     benchmark:
         "results/benchmarks/train/{dataset}/{variant}/seed{seed}.tsv"
+    wildcard_constraints:
+        dataset=one_of(PLAIN_DATASETS),
     priority: train_priority
     conda:
         "../envs/attnlab.yaml"
@@ -29,3 +31,34 @@ rule train:
         code_hash=source_hash("models", "layers", "registry", "train"),
     script:
         "../scripts/train.py"
+
+
+use rule train as train_fold with:
+    output:
+        model="results/{dataset}/{variant}/seed{seed}/fold{fold}/model.keras",
+        history="results/{dataset}/{variant}/seed{seed}/fold{fold}/history.csv",
+        metrics="results/{dataset}/{variant}/seed{seed}/fold{fold}/metrics.json",
+        predictions="results/{dataset}/{variant}/seed{seed}/fold{fold}/predictions.parquet",
+    log:
+        "results/logs/train/{dataset}/{variant}/seed{seed}/fold{fold}.log",
+    benchmark:
+        "results/benchmarks/train/{dataset}/{variant}/seed{seed}/fold{fold}.tsv"
+    wildcard_constraints:
+        dataset=one_of(FOLD_DATASETS),
+
+
+rule pool_folds:
+    input:
+        metrics=lambda wc: fold_files(wc, "metrics.json"),
+        predictions=lambda wc: fold_files(wc, "predictions.parquet"),
+    output:
+        metrics="results/{dataset}/{variant}/seed{seed}/metrics.json",
+        predictions="results/{dataset}/{variant}/seed{seed}/predictions.parquet",
+    log:
+        "results/logs/train/{dataset}/{variant}/seed{seed}.log",
+    wildcard_constraints:
+        dataset=one_of(FOLD_DATASETS),
+    conda:
+        "../envs/attnlab.yaml"
+    script:
+        "../scripts/pool_folds.py"

@@ -1,9 +1,10 @@
 """Accuracy and loss curves per epoch: thin adapter from the snakemake object to attnlab.figures.
 
 Expects from the rule:
-  input.history   every run's history.csv of one dataset, in the order of params.runs (one
-                  panel per variant, mean and ±1 sd band over seeds)
-  params.runs     dataset, variant and seed of each run
+  input.history   every training job's history.csv of one dataset (each fold's on a grouped
+                  dataset), in the order of params.runs (one panel per variant, mean and
+                  ±1 sd band over seeds and folds)
+  params.runs     dataset, variant and seed (and fold) of each job
   params.title    figure title prefix, e.g. the dataset name
   output.accuracy PNG: train and validation accuracy per epoch
   output.loss     PNG: train and validation loss per epoch

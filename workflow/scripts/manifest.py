@@ -7,6 +7,8 @@ from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
     params = snakemake.params
+    # Audio datasets: speakers and indices come from the table of their recordings.
+    recordings = snakemake.input.get("recordings")
     manifest = cache.build_manifest(
         snakemake.input.images,
         params.classes,
@@ -16,8 +18,8 @@ with job_log(snakemake.log[0]) as log:
         params.seed,
         params.resize,
         params.convert_channels,
+        pd.read_csv(recordings, dtype={"speaker": str}) if recordings else None,
     )
-    if "recordings" in snakemake.input.keys():  # audio: speakers come from the recordings
-        manifest = cache.attach_recordings(manifest, pd.read_csv(snakemake.input.recordings))
     manifest.to_parquet(snakemake.output[0], index=False)
-    log.info("manifest: %s", manifest.groupby("split").size().to_dict())
+    part = "fold" if "fold" in manifest else "split"
+    log.info("manifest: %s", manifest.groupby(part).size().to_dict())

@@ -10,6 +10,7 @@ with job_log(snakemake.log[0]) as log:
     split = snakemake.wildcards.split
     out = snakemake.output
     params = snakemake.params
+    fold = snakemake.wildcards.get("fold")  # group_kfold datasets: the fold's own arrays
     count = cache.write_split(
         manifest,
         split,
@@ -19,5 +20,6 @@ with job_log(snakemake.log[0]) as log:
         tuple(params.size),
         params.resize,
         params.convert_channels,
+        fold=None if fold is None else int(fold),
     )
     log.info("%s: %d images -> %s", split, count, out.x)

@@ -8,6 +8,8 @@ Expects from the rule:
   output.study_csv, output.study_md      the study's table, ours next to the study's
   output.compare_csv, output.compare_md  every variant vs the baseline, paired over seeds
   output.mcnemar_csv                     exact McNemar per variant and seed
+  output.verdicts_csv, output.verdicts_md  the study's claims about this dataset's family,
+                                           tested on this dataset alone
   log[0]                                 the job's log
 """
 
@@ -36,4 +38,11 @@ with job_log(snakemake.log[0]) as log:
         tables.format_compare(comparison),
     )
     tables.write_table(stats.mcnemar_table(predictions, baseline), snakemake.output.mcnemar_csv)
+    verdicts = stats.dataset_verdicts(runs, predictions)
+    tables.write_table(
+        verdicts,
+        snakemake.output.verdicts_csv,
+        snakemake.output.verdicts_md,
+        tables.format_verdicts(verdicts),
+    )
     log.info("wrote the tables of %s", dataset)

@@ -1,11 +1,11 @@
-"""Train one (dataset, variant, seed): thin adapter from the snakemake object to attnlab.train."""
+"""Train one (dataset, variant, seed[, fold]): thin adapter to attnlab.train."""
 
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from attnlab import runtime
+from attnlab import cache, runtime
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
@@ -13,6 +13,8 @@ with job_log(snakemake.log[0]) as log:
     from attnlab import train
 
     manifest = pd.read_parquet(snakemake.input.manifest)
+    fold = snakemake.wildcards.get("fold")
+    fold = None if fold is None else int(fold)
     job = train.Job(
         dataset=snakemake.wildcards.dataset,
         variant=snakemake.wildcards.variant,
@@ -24,6 +26,7 @@ with job_log(snakemake.log[0]) as log:
         device=snakemake.params.device,
         threads=snakemake.threads,
         code_hash=snakemake.params.code_hash,
+        fold=fold,
         inputs={
             name: str(path)
             for name, path in snakemake.input.items()
@@ -33,7 +36,8 @@ with job_log(snakemake.log[0]) as log:
     outputs = train.Outputs(
         *(Path(snakemake.output[name]) for name in train.Outputs.__annotations__)
     )
-    metrics = train.run(job, outputs, np.flatnonzero(manifest["split"] == "test"))
+    test_items = np.flatnonzero(manifest[cache.split_column(fold)] == "test")
+    metrics = train.run(job, outputs, test_items)
     log.info(
         "%s: test accuracy %.4f in %.1f s",
         job.label(),

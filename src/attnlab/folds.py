@@ -1,0 +1,209 @@
+"""Grouped folds (split method group_kfold): pooling fold runs and their tables.
+
+A grouped dataset trains one run per (variant, seed, fold), each tested on the speakers
+(groups) its fold holds out. Every recording is tested exactly once per (variant, seed),
+so `pool_runs` joins the K fold runs into one run over all recordings: the pooled
+`metrics.json` and `predictions.parquet` feed every per-dataset table, ranking and verdict
+as they are. The tables here add what only folds show:
+
+- `fold_table`: accuracy per fold (mean over seeds) and over folds x seeds with a
+  t-interval (n = folds x seeds);
+- `speaker_table`: accuracy per speaker, mean and t-interval over seeds;
+- `split_gap_table`: the same variants' random-split accuracy beside the grouped one, and
+  how much the random split overstates accuracy (Welch interval of the difference).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as scipy_stats
+
+from attnlab import stats
+from attnlab.tables import _interval
+
+# Keys that are sums over folds; per-epoch sample counts are epoch-weighted means, so that
+# epochs_run x train_samples stays the number of samples seen (time per sample, FLOPs).
+SUMMED = ("test_items", "train_seconds", "epochs_run")
+PER_FOLD = ("fold", "test_accuracy", "test_items", "train_seconds", "epochs_run", "best_epoch")
+
+
+def pool_runs(
+    metrics: Sequence[Mapping], predictions: Sequence[pd.DataFrame]
+) -> tuple[dict, pd.DataFrame]:
+    """One run over all recordings from the fold runs of one (dataset, variant, seed).
+
+    Predictions are concatenated in item order; an item tested in two folds is an error.
+    The pooled accuracy and loss are over all items; `folds` keeps each fold's numbers.
+    """
+    if not metrics or len(metrics) != len(predictions):
+        raise ValueError(f"pool_runs: {len(metrics)} fold metrics, {len(predictions)} predictions")
+    identity = {(m["dataset"], m["variant"], m["seed"]) for m in metrics}
+    if len(identity) != 1:
+        raise ValueError(f"pool_runs: fold runs of different runs {sorted(identity)}")
+    pooled = pd.concat(predictions, ignore_index=True)
+    repeated = pooled["item"][pooled["item"].duplicated()]
+    if len(repeated):
+        raise ValueError(
+            f"pool_runs: {len(repeated)} items tested in more than one fold "
+            f"(e.g. item {repeated.iloc[0]}); folds must hold out disjoint groups"
+        )
+    pooled = pooled.sort_values("item", ignore_index=True)
+    first = dict(metrics[0])
+    first.pop("fold", None)
+    return first | {key: sum(m[key] for m in metrics) for key in SUMMED} | {
+        "test_accuracy": float(np.mean(pooled["pred"] == pooled["label"])),
+        "test_loss": _weighted_mean(metrics, "test_loss", "test_items"),
+        "train_samples": _weighted_mean(metrics, "train_samples", "epochs_run"),
+        "val_samples": _weighted_mean(metrics, "val_samples", "epochs_run"),
+        "best_epoch": None,
+        "resumed": any(m["resumed"] for m in metrics),
+        "resumed_from_epoch": None,
+        "inputs": {str(m["fold"]): m["inputs"] for m in metrics},
+        "folds": [{key: m[key] for key in PER_FOLD} for m in metrics],
+    }, pooled
+
+
+def _weighted_mean(metrics: Sequence[Mapping], key: str, weight: str) -> float:
+    return float(np.average([m[key] for m in metrics], weights=[m[weight] for m in metrics]))
+
+
+def fold_accuracies(runs: pd.DataFrame) -> pd.DataFrame:
+    """variant, seed, fold, accuracy of every fold run (from pooled runs' `folds`)."""
+    rows = [
+        {"variant": r.variant, "seed": r.seed, "fold": f["fold"], "accuracy": f["test_accuracy"]}
+        for r in runs.itertuples()
+        for f in r.folds
+    ]
+    return pd.DataFrame(rows)
+
+
+def fold_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per variant: accuracy (points) per fold, mean over seeds; and over folds x seeds."""
+    units = fold_accuracies(runs)
+    rows = []
+    for variant, of in units.groupby("variant", sort=False):
+        points = 100 * of["accuracy"]
+        low, high = np.clip(stats.mean_ci(points), 0, 100)
+        pooled = 100 * runs.loc[runs["variant"] == variant, "test_accuracy"]
+        row = {
+            "variant": variant,
+            "n_seeds": of["seed"].nunique(),
+            "n_folds": of["fold"].nunique(),
+            "mean_pts": points.mean(),
+            "ci_low": low,
+            "ci_high": high,
+            "worst_fold_pts": of.groupby("fold")["accuracy"].mean().min() * 100,
+            "pooled_pts": pooled.mean(),
+        }
+        for fold, accuracy in of.groupby("fold")["accuracy"]:
+            row[f"fold{fold}_pts"] = 100 * accuracy.mean()
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_fold_table(table: pd.DataFrame) -> pd.DataFrame:
+    folds = [c for c in table.columns if c.startswith("fold") and c.endswith("_pts")]
+    text = pd.DataFrame({"variant": table["variant"], "seeds": table["n_seeds"].astype(str)})
+    for column in folds:
+        text[f"fold {column[4:-4]} (%)"] = table[column].map("{:.2f}".format)
+    text["folds x seeds (%)"] = [
+        f"{r.mean_pts:.2f} {_interval(r.ci_low, r.ci_high, 2)}" for r in table.itertuples()
+    ]
+    text["all recordings (%)"] = table["pooled_pts"].map("{:.2f}".format)
+    return text
+
+
+def speaker_table(predictions: pd.DataFrame, manifest: pd.DataFrame, group: str) -> pd.DataFrame:
+    """Per variant and group (speaker): accuracy (points), mean and t-interval over seeds.
+
+    `predictions` are pooled ones with variant and seed columns; `item` indexes `manifest`.
+    """
+    groups = manifest[group].to_numpy()
+    scored = predictions.assign(
+        group=groups[predictions["item"].to_numpy()],
+        correct=(predictions["pred"] == predictions["label"]).astype(float),
+    )
+    per_seed = scored.groupby(["variant", "group", "seed"], sort=False)["correct"].mean()
+    rows = []
+    for (variant, name), accuracy in (100 * per_seed).groupby(level=[0, 1], sort=False):
+        low, high = np.clip(stats.mean_ci(accuracy), 0, 100)
+        rows.append(
+            {
+                "variant": variant,
+                group: name,
+                "n_seeds": len(accuracy),
+                "items": int((groups == name).sum()),
+                "accuracy_pts": accuracy.mean(),
+                "ci_low": low,
+                "ci_high": high,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def format_speaker_table(table: pd.DataFrame, group: str) -> pd.DataFrame:
+    """Variants as rows, one column per group: mean [interval] over seeds."""
+    cells = table.assign(
+        cell=[
+            f"{r.accuracy_pts:.2f} {_interval(r.ci_low, r.ci_high, 1)}" for r in table.itertuples()
+        ]
+    )
+    wide = cells.pivot(index="variant", columns=group, values="cell")
+    wide = wide.reindex(index=table["variant"].unique())
+    wide.columns = [f"{name} (%)" for name in wide.columns]
+    return wide.reset_index()
+
+
+def split_gap_table(random_runs: pd.DataFrame, grouped_runs: pd.DataFrame) -> pd.DataFrame:
+    """Per variant of both: random-split vs grouped accuracy (points) and the difference.
+
+    The difference (random - grouped: how much a random split overstates accuracy) has a
+    Welch t-interval: the two sets of runs share seeds but not data, so they are not paired.
+    """
+    rows = []
+    shared = [v for v in grouped_runs["variant"].unique() if v in set(random_runs["variant"])]
+    for variant in shared:
+        a = 100 * random_runs.loc[random_runs["variant"] == variant, "test_accuracy"]
+        b = 100 * grouped_runs.loc[grouped_runs["variant"] == variant, "test_accuracy"]
+        row = {
+            "variant": variant,
+            "random_seeds": len(a),
+            "grouped_seeds": len(b),
+            "random_pts": a.mean(),
+            "random_ci_low": np.nan,
+            "random_ci_high": np.nan,
+            "grouped_pts": b.mean(),
+            "grouped_ci_low": np.nan,
+            "grouped_ci_high": np.nan,
+            "overstatement_pts": a.mean() - b.mean(),
+            "overstatement_ci_low": np.nan,
+            "overstatement_ci_high": np.nan,
+        }
+        for name, points in (("random", a), ("grouped", b)):
+            row[f"{name}_ci_low"], row[f"{name}_ci_high"] = np.clip(stats.mean_ci(points), 0, 100)
+        if len(a) >= 2 and len(b) >= 2 and (a.std() > 0 or b.std() > 0):
+            welch = scipy_stats.ttest_ind(a, b, equal_var=False).confidence_interval()
+            row["overstatement_ci_low"], row["overstatement_ci_high"] = welch.low, welch.high
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_split_gap(table: pd.DataFrame, random_name: str, grouped_name: str) -> pd.DataFrame:
+    def cell(r, prefix, sign=""):
+        value = getattr(r, f"{prefix}_pts")
+        low, high = getattr(r, f"{prefix}_ci_low"), getattr(r, f"{prefix}_ci_high")
+        return f"{value:{sign}.2f} {_interval(low, high, 2, sign)}"
+
+    rows = list(table.itertuples())
+    return pd.DataFrame(
+        {
+            "variant": table["variant"],
+            "seeds": [f"{r.random_seeds} / {r.grouped_seeds}" for r in rows],
+            f"{random_name}: random split (%)": [cell(r, "random") for r in rows],
+            f"{grouped_name}: unseen speakers (%)": [cell(r, "grouped") for r in rows],
+            "overstated by (points)": [cell(r, "overstatement", "+") for r in rows],
+        }
+    )
