@@ -62,6 +62,28 @@ def _channel_pools(inputs):
     return ops.concatenate([mean, maximum], axis=-1)
 
 
+def spatial_conv(conv, maps):
+    """`conv` (a built Conv2D with one filter, "same" padding, stride 1) applied to `maps`,
+    computed as one depthwise convolution with the batch folded into the channels.
+
+    The same sums as `conv(maps)`, but on CPU oneDNN runs a 7x7 convolution with two input
+    channels and one output at under 1 GFLOP/s, while the depthwise kernel over N x 2
+    channels vectorises: 6.6x faster forward + backward for CBAM's spatial gate on
+    16x124x124 maps (BENCHMARKS.md). The layer keeps its weights, so models, parameter
+    counts and saved files are unchanged.
+    """
+    height, width, channels = maps.shape[1:]
+    kernel = ops.cast(conv.kernel, maps.dtype)
+    folded = ops.reshape(ops.transpose(maps, (1, 2, 0, 3)), (1, height, width, -1))
+    tiled = ops.tile(kernel, (1, 1, ops.shape(maps)[0], 1))
+    summed = ops.depthwise_conv(folded, tiled, strides=1, padding="same")
+    summed = ops.sum(ops.reshape(summed, (height, width, -1, channels)), axis=-1)
+    outputs = ops.transpose(summed, (2, 0, 1))[..., None]
+    if conv.use_bias:
+        outputs = outputs + ops.cast(conv.bias, maps.dtype)
+    return conv.activation(outputs)
+
+
 def _scale_channels(inputs, weights):
     """Multiply (N, C) channel weights onto (N, H, W, C) features."""
     return inputs * weights[:, None, None, :]
@@ -205,7 +227,7 @@ class CBAM(_ChannelGateBlock):
     def forward(self, inputs, training=None):
         channel = self._gate(inputs)
         features = _scale_channels(inputs, channel)
-        spatial = self.spatial_conv(_channel_pools(features))
+        spatial = spatial_conv(self.spatial_conv, _channel_pools(features))
         return features * spatial, {"channel": channel, "spatial": spatial[..., 0]}
 
     def get_config(self):
@@ -252,7 +274,8 @@ class CBAMOriginal(_ChannelGateBlock):
         maximum = self._shared_mlp(ops.max(inputs, axis=(1, 2)))
         channel = ops.sigmoid(average + maximum)
         features = _scale_channels(inputs, channel)
-        logits = self.spatial_norm(self.spatial_conv(_channel_pools(features)), training=training)
+        logits = spatial_conv(self.spatial_conv, _channel_pools(features))
+        logits = self.spatial_norm(logits, training=training)
         spatial = ops.sigmoid(logits)
         return features * spatial, {"channel": channel, "spatial": spatial[..., 0]}
 
