@@ -22,7 +22,6 @@ import dataclasses
 import statistics
 import sys
 import time
-
 from pathlib import Path
 
 import numpy as np
