@@ -214,18 +214,20 @@ def test_block_equals_its_formula(name, options):
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * scale)
 
 
-@pytest.mark.parametrize("name", ["cbam", "cbam_original"])
-def test_fast_spatial_conv_matches_the_conv_layer_with_gradients(name):
-    """The depthwise form of the 7x7 gate equals Keras' Conv2D, values and gradients."""
+@pytest.mark.parametrize("filters", [1, 3])
+def test_narrow_conv_matches_the_conv_layer_with_gradients(filters):
+    """The depthwise form of a narrow conv equals Keras' Conv2D, with gradients."""
     import tensorflow as tf
 
-    from attnlab.layers import spatial_conv
+    from attnlab.layers import narrow_conv
 
-    conv = built_block(name).spatial_conv
-    maps = tf.constant(np.random.default_rng(2).normal(0, 1, (*SHAPE[:3], 2)), tf.float32)
+    conv = keras.layers.Conv2D(filters, 7, padding="same", activation="sigmoid")
+    conv.build((None, *SHAPE[1:3], 2))
+    shape = (*SHAPE[:3], conv.kernel.shape[2])
+    maps = tf.constant(np.random.default_rng(2).normal(0, 1, shape), tf.float32)
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(maps)
-        fast, plain = spatial_conv(conv, maps), conv(maps)
+        fast, plain = narrow_conv(conv, maps), conv(maps)
         fast_loss, plain_loss = tf.reduce_sum(fast**2), tf.reduce_sum(plain**2)
     np.testing.assert_allclose(fast, plain, atol=1e-5)
     for fast_grad, plain_grad in zip(

@@ -62,25 +62,31 @@ def _channel_pools(inputs):
     return ops.concatenate([mean, maximum], axis=-1)
 
 
-def spatial_conv(conv, maps):
-    """`conv` (a built Conv2D with one filter, "same" padding, stride 1) applied to `maps`,
-    computed as one depthwise convolution with the batch folded into the channels.
+def narrow_conv(conv, inputs):
+    """`conv` (a built Conv2D with "same" padding, stride 1, no dilation) applied to
+    `inputs`, computed as one depthwise convolution with the batch folded into the
+    channels.
 
-    The same sums as `conv(maps)`, but on CPU oneDNN runs a 7x7 convolution with two input
-    channels and one output at under 1 GFLOP/s, while the depthwise kernel over N x 2
-    channels vectorises: 6.6x faster forward + backward for CBAM's spatial gate on
-    16x124x124 maps (BENCHMARKS.md). The layer keeps its weights, so models, parameter
-    counts and saved files are unchanged.
+    For convolutions with a few input and output channels (CBAM's 7x7 conv from 2 maps
+    to 1) oneDNN's direct kernels run at under 1 GFLOP/s on CPU; the depthwise kernel over N x C_in channels (C_out per channel,
+    summed over C_in afterwards) vectorises: 6.6x faster forward + backward for CBAM's gate
+    on 16x124x124 maps (BENCHMARKS.md). The same sums in another order: the layer keeps
+    its weights, so parameter counts and saved models are unchanged.
     """
-    height, width, channels = maps.shape[1:]
-    kernel = ops.cast(conv.kernel, maps.dtype)
-    folded = ops.reshape(ops.transpose(maps, (1, 2, 0, 3)), (1, height, width, -1))
-    tiled = ops.tile(kernel, (1, 1, ops.shape(maps)[0], 1))
+    if tuple(conv.dilation_rate) != (1, 1) or tuple(conv.strides) != (1, 1):
+        # TensorFlow's dilated depthwise conv needs a static channel count, and the
+        # folded batch is dynamic.
+        raise ValueError(f"narrow_conv: {conv.name} is dilated or strided")
+    height, width, channels = inputs.shape[1:]
+    kernel = ops.cast(conv.kernel, inputs.dtype)  # (k, k, C_in, C_out)
+    filters = kernel.shape[-1]
+    folded = ops.reshape(ops.transpose(inputs, (1, 2, 0, 3)), (1, height, width, -1))
+    tiled = ops.tile(kernel, (1, 1, ops.shape(inputs)[0], 1))
     summed = ops.depthwise_conv(folded, tiled, strides=1, padding="same")
-    summed = ops.sum(ops.reshape(summed, (height, width, -1, channels)), axis=-1)
-    outputs = ops.transpose(summed, (2, 0, 1))[..., None]
+    summed = ops.sum(ops.reshape(summed, (height, width, -1, channels, filters)), axis=-2)
+    outputs = ops.transpose(summed, (2, 0, 1, 3))
     if conv.use_bias:
-        outputs = outputs + ops.cast(conv.bias, maps.dtype)
+        outputs = outputs + ops.cast(conv.bias, inputs.dtype)
     return conv.activation(outputs)
 
 
@@ -227,7 +233,7 @@ class CBAM(_ChannelGateBlock):
     def forward(self, inputs, training=None):
         channel = self._gate(inputs)
         features = _scale_channels(inputs, channel)
-        spatial = spatial_conv(self.spatial_conv, _channel_pools(features))
+        spatial = narrow_conv(self.spatial_conv, _channel_pools(features))
         return features * spatial, {"channel": channel, "spatial": spatial[..., 0]}
 
     def get_config(self):
@@ -274,7 +280,7 @@ class CBAMOriginal(_ChannelGateBlock):
         maximum = self._shared_mlp(ops.max(inputs, axis=(1, 2)))
         channel = ops.sigmoid(average + maximum)
         features = _scale_channels(inputs, channel)
-        logits = spatial_conv(self.spatial_conv, _channel_pools(features))
+        logits = narrow_conv(self.spatial_conv, _channel_pools(features))
         logits = self.spatial_norm(logits, training=training)
         spatial = ops.sigmoid(logits)
         return features * spatial, {"channel": channel, "spatial": spatial[..., 0]}
