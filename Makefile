@@ -6,7 +6,7 @@ MIRROR := $(wildcard ../shared/data)
 MIRROR_ARG := $(if $(MIRROR),--config mirror=$(abspath $(MIRROR)),)
 CORES ?= all
 
-.PHONY: run test lint setup setup-test clean
+.PHONY: run test lint bench setup setup-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ run: setup
 
 test: setup-test
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks on this machine (BENCHMARKS.md): run it with nothing else running.
+bench: setup
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python benchmarks/run.py $(if $(MIRROR),--mirror $(abspath $(MIRROR)),) $(BENCH_ARGS)
 
 lint: setup-test
 	$(BIN)/ruff check src tests workflow benchmarks

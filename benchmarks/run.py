@@ -15,10 +15,12 @@ Sections (all by default, pick with --sections):
   accuracies.
 - ``flops``: the base digit model trained alone by the pipeline (one job, Snakemake, config
   threads) and its achieved FLOP/s against the ``matmul`` throughput on the same threads.
-  FLOPs: 2 x multiply-accumulates of every Conv2D / Dense / attention matmul of the forward
-  pass (from the built model's layer shapes; pooling, activations, normalisation and the
-  optimizer update are not counted), x3 per training sample (forward + backward w.r.t.
-  activations and weights), x1 per validation sample; divided by the fit seconds.
+  FLOPs: the run's ``forward_flops`` (``attnlab.cost``: every op of the traced forward
+  pass), x3 per training sample (forward + backward w.r.t. activations and weights), x1 per
+  validation sample (``cost.training_flops``); divided by the fit seconds.
+- ``blocks``: ``benchmarks/blocks.py``: per-step training time of every attention variant
+  beside its no-attention twin on one thread, with FLOPs (target 1.3x where the blocks
+  add < 2% FLOPs).
 - ``dryrun``: ``snakemake -n`` on a 5-seed config (all variants of both datasets), in an
   empty folder and in the finished study's folder.
 - ``noop``: ``snakemake --cores 2`` again on the finished study (nothing to do).
@@ -46,15 +48,15 @@ from pathlib import Path
 
 import yaml
 
-from attnlab import registry
+from attnlab import cost, registry
 
 REPO = Path(__file__).resolve().parents[1]
-SECTIONS = ["matmul", "study", "flops", "dryrun", "noop"]
+SECTIONS = ["matmul", "blocks", "study", "flops", "dryrun", "noop"]
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 FAMILIES = {dataset: entry["family"] for dataset, entry in CONFIG["datasets"].items()}
 STUDY_VARIANTS = {dataset: registry.study_variants(family) for dataset, family in FAMILIES.items()}
 TARGETS = {
-    "study_wall_ratio": 0.45,
+    "study_wall_ratio": 0.5,
     "flops_fraction": 0.40,
     "dryrun_5_seeds_s": 5.0,
     "noop_rerun_s": 10.0,
@@ -81,34 +83,6 @@ for _ in range(repeats):
 rates.sort()
 print(rates[len(rates) // 2], rates[-1])
 """
-
-FLOPS_SCRIPT = """
-import json, sys
-from attnlab import runtime
-runtime.configure(threads=1, device="cpu")
-from benchmarks.run import forward_flops
-from attnlab.models import build
-print(json.dumps({v: forward_flops(build(v, tuple(s), 10, family=f))
-                  for v, s, f in json.loads(sys.argv[1])}))
-"""
-
-
-def forward_flops(model) -> int:
-    """FLOPs (2 x multiply-accumulates) of one sample's forward pass through the model's
-    top-level Conv2D and Dense layers; refuses models with other weighted layers."""
-    import keras
-
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            _, height, width, filters = layer.output.shape
-            kernel_h, kernel_w = layer.kernel_size
-            total += 2 * height * width * filters * kernel_h * kernel_w * layer.input.shape[-1]
-        elif isinstance(layer, keras.layers.Dense):
-            total += 2 * layer.input.shape[-1] * layer.units
-        elif layer.weights:
-            raise ValueError(f"{model.name}: no FLOP count for layer {layer.name}")
-    return int(total)
 
 
 def now() -> str:
@@ -313,7 +287,7 @@ class Bench:
             f"{load_after:.2f} after; {self.label})",
             flush=True,
         )
-        job_seconds_sum = 0.0
+        job_seconds_sum, study_flops = 0.0, 0
         for model in reference["models"]:
             dataset, variant = model["dataset"], model["variant"]
             run = self.study_dir / "results" / dataset / variant / "seed4"
@@ -321,6 +295,12 @@ class Bench:
             bench = self.study_dir / "results/benchmarks/train" / dataset / variant / "seed4.tsv"
             job_seconds = float(bench.read_text().splitlines()[1].split("\t")[0])
             job_seconds_sum += job_seconds
+            study_flops += cost.training_flops(
+                metrics["forward_flops"],
+                metrics["train_samples"],
+                metrics["val_samples"],
+                metrics["epochs_run"],
+            )
             epochs = f"epochs ref {model['epochs_run']} / pipeline {metrics['epochs_run']}"
             self.record(
                 "model_fit",
@@ -355,6 +335,18 @@ class Bench:
             detail=f"reference.py process wall; load {timing['load_before']:.2f} before, "
             f"{timing['load_after']:.2f} after",
         )
+        cores = os.cpu_count() or 1
+        if not self.matmul.get(cores):
+            self.run_matmul()
+        self.record(
+            "study_flops_fraction",
+            self.matmul[cores] / 1e9,
+            study_flops / pipeline_seconds / 1e9,
+            unit="GFLOP/s",
+            on="ratio",
+            detail=f"training FLOPs of the study's runs ({study_flops / 1e12:.2f} TFLOP, "
+            f"attnlab.cost) / the pipeline's wall time, vs float32 matmul on {cores} cores",
+        )
         self.record(
             "pipeline_job_seconds_sum",
             pipeline=job_seconds_sum,
@@ -375,17 +367,6 @@ class Bench:
         if not self.matmul.get(self.threads):
             self.run_matmul()
         print(f"[flops] {now()} load {load_average():.2f}", flush=True)
-        cfg = self.config["datasets"]["reduced_mnist"]
-        shape = [*cfg["image_size"], cfg["channels"]]
-        output = subprocess.run(
-            [sys.executable, "-c", FLOPS_SCRIPT, json.dumps([["base", shape, "digits"]])],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            check=True,
-            cwd=REPO,
-        ).stdout
-        forward = json.loads(output.strip().splitlines()[-1])["base"]
         folder = self.root / "flops"
         if not (folder / "results/reduced_mnist/cache/train_x.npy").exists():
             folder = self.fresh("flops")
@@ -395,13 +376,10 @@ class Bench:
         self.snakemake(folder, "--cores", "2", *data, configfiles=[overlay])
         self.snakemake(folder, target, "--cores", "2", "--forcerun", "train", configfiles=[overlay])
         metrics = json.loads((folder / target).read_text())
-        cache = folder / "results/reduced_mnist/cache"
-        import numpy as np
-
-        n_train = len(np.load(cache / "train_y.npy"))
-        n_val = len(np.load(cache / "test_y.npy"))
-        epochs = metrics["epochs_run"]
-        flops = epochs * (3 * forward * n_train + forward * n_val)
+        # FLOPs as the run recorded them: attnlab.cost over every op of the forward pass.
+        forward, epochs = metrics["forward_flops"], metrics["epochs_run"]
+        n_train, n_val = metrics["train_samples"], metrics["val_samples"]
+        flops = cost.training_flops(forward, n_train, n_val, epochs)
         achieved = flops / metrics["train_seconds"]
         peak = self.matmul[self.threads]
         self.record(
@@ -426,7 +404,7 @@ class Bench:
             models = json.loads(reference.read_text())["models"]
             base = next((m for m in models if m["variant"] == "base"), None)
             if base:
-                reached = base["epochs_run"] * (3 * forward * n_train + forward * n_val)
+                reached = cost.training_flops(forward, n_train, n_val, base["epochs_run"])
                 reached /= base["seconds"]
                 self.record(
                     "flops_fraction_reference",
@@ -465,6 +443,29 @@ class Bench:
                 target=TARGETS["dryrun_5_seeds_s"],
                 detail="snakemake -n, folder with the finished 1-seed study, best of 3",
             )
+
+    def run_blocks(self):
+        """Every attention variant's step time beside its twin (benchmarks/blocks.py)."""
+        print(f"[blocks] {now()} load {load_average():.2f}", flush=True)
+        out = self.root / "blocks.csv"
+        command = [sys.executable, str(REPO / "benchmarks" / "blocks.py"), "--csv", str(out)]
+        if self.args.quick:
+            command += ["--steps", "4", "--rounds", "1"]
+        subprocess.run(command, check=True, env=self.env, cwd=REPO, stdout=subprocess.DEVNULL)
+        with out.open() as handle:
+            for row in csv.DictReader(handle):
+                self.record(
+                    "step_vs_twin",
+                    float(row["twin_ms"]),
+                    float(row["variant_ms"]),
+                    unit="ms",
+                    target=float(row["target"]) if row["target"] else None,
+                    on="ratio",
+                    dataset=row["family"],
+                    variant=row["variant"],
+                    detail=f"twin {row['twin']}; FLOPs +{row['flop_overhead_pct']}%; "
+                    f"batch {row['batch']}, {row['steps']} steps, 1 thread",
+                )
 
     def run_noop(self):
         print(f"[noop] {now()} load {load_average():.2f}", flush=True)

@@ -22,23 +22,19 @@ def load_driver():
     return module
 
 
-def test_forward_flops_of_the_base_digit_model_by_hand():
-    from attnlab.models import build
+def test_blocks_twin_is_the_skeleton_without_blocks():
+    spec = importlib.util.spec_from_file_location("bench_blocks", BENCHMARKS / "blocks.py")
+    blocks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(blocks)
+    from attnlab import registry
 
-    driver = load_driver()
-    conv1 = 2 * 26 * 26 * 32 * 3 * 3 * 1
-    conv2 = 2 * 11 * 11 * 64 * 3 * 3 * 32
-    dense = 2 * 1600 * 128 + 2 * 128 * 10
-    model = build("base", (28, 28, 1), 10, family="digits")
-    assert driver.forward_flops(model) == conv1 + conv2 + dense == 5_262_080
-
-
-def test_forward_flops_refuses_layers_it_cannot_count():
-    from attnlab.models import build
-
-    driver = load_driver()
-    with pytest.raises(ValueError, match="no FLOP count for layer"):
-        driver.forward_flops(build("cbam", (28, 28, 1), 10, family="digits"))
+    cbam = registry.builtin("spectrogram", "cbam")
+    twin = blocks.twin_of(cbam)
+    assert twin.placements == () and twin.skeleton == cbam.skeleton
+    assert (
+        twin.to_dict()["skeleton"]
+        == registry.builtin("spectrogram", "lenet_bn").to_dict()["skeleton"]
+    )
 
 
 def test_record_ratio_and_target_direction(tmp_path):

@@ -408,9 +408,7 @@ def test_speaker_split_without_a_speaker_fails_at_once(tmp_path, snakemake_cmd):
     assert "speaker" in result.stdout
 
 
-def test_speaker_independent_overlay_is_the_study_fsdd_split_by_speaker(
-    tmp_path, snakemake_cmd
-):
+def test_speaker_independent_overlay_is_the_study_fsdd_split_by_speaker(tmp_path, snakemake_cmd):
     study = yaml.safe_load(STUDY_CONFIG.read_text())["datasets"]["fsdd"]
     overlay = STUDY_CONFIG.with_name("speaker_independent.yaml")
     grouped = yaml.safe_load(overlay.read_text())["datasets"]["fsdd_speakers"]
