@@ -330,11 +330,17 @@ def test_table_scripts(run_dirs, tmp_path):
     mnist = [d for d in run_dirs if "tiny_mnist" in str(d)]
     out = {k: str(tmp_path / f"mnist_{k}") for k in ("study_csv", "study_md", "compare_csv")}
     out |= {k: str(tmp_path / f"mnist_{k}") for k in ("compare_md", "mcnemar_csv")}
+    out |= {k: str(tmp_path / f"mnist_{k}") for k in ("verdicts_csv", "verdicts_md")}
     params = {"baseline": "base", "runs": identities(mnist)}
     wildcards = {"dataset": "tiny_mnist"}
     run_script("tables_dataset", tmp_path, run_inputs(mnist), out, params, wildcards)
     assert len(pd.read_csv(out["study_csv"])) == 3
     assert len(pd.read_csv(out["mcnemar_csv"])) == 2 * 2
+    # One dataset's verdicts: only the claims about its family (digits), each on it.
+    dataset_verdicts = pd.read_csv(out["verdicts_csv"])
+    digits_claims = {c.id for c in stats.CLAIMS if c.family == "digits"}
+    assert set(dataset_verdicts["claim_id"]) == digits_claims
+    assert set(dataset_verdicts["dataset"]) == {"tiny_mnist"}
     names = ("cross_domain_csv", "cross_domain_md", "verdicts_csv", "verdicts_md", "summary")
     out = {k: str(tmp_path / k) for k in names}
     params = {"baselines": BASELINES, "runs": identities(run_dirs), "sweeps": {}}
