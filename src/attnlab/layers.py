@@ -70,8 +70,9 @@ def narrow_conv(conv, inputs):
     For convolutions with a few input and output channels (CBAM's 7x7 conv from 2 maps
     to 1) oneDNN's direct kernels run at under 1 GFLOP/s on CPU; the depthwise kernel
     over N x C_in channels (C_out per channel, summed over C_in afterwards) vectorises:
-    6.6x faster forward + backward for CBAM's gate on 16x124x124 maps (BENCHMARKS.md). The same sums in another order: the layer keeps
-    its weights, so parameter counts and saved models are unchanged.
+    6.6x faster forward + backward for CBAM's gate on 16x124x124 maps (BENCHMARKS.md).
+    The same sums in another order: the layer keeps its weights, so parameter counts and
+    saved models are unchanged.
     """
     if tuple(conv.dilation_rate) != (1, 1) or tuple(conv.strides) != (1, 1):
         # TensorFlow's dilated depthwise conv needs a static channel count, and the
