@@ -86,21 +86,20 @@ def fold_table(runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for variant, of in units.groupby("variant", sort=False):
         points = 100 * of["accuracy"]
-        low, high = np.clip(stats.mean_ci(points), 0, 100)
+        low, high = stats.points_ci(points)
+        per_fold = points.groupby(of["fold"]).mean()
         pooled = 100 * runs.loc[runs["variant"] == variant, "test_accuracy"]
         row = {
             "variant": variant,
             "n_seeds": of["seed"].nunique(),
-            "n_folds": of["fold"].nunique(),
+            "n_folds": len(per_fold),
             "mean_pts": points.mean(),
             "ci_low": low,
             "ci_high": high,
-            "worst_fold_pts": of.groupby("fold")["accuracy"].mean().min() * 100,
+            "worst_fold_pts": per_fold.min(),
             "pooled_pts": pooled.mean(),
         }
-        for fold, accuracy in of.groupby("fold")["accuracy"]:
-            row[f"fold{fold}_pts"] = 100 * accuracy.mean()
-        rows.append(row)
+        rows.append(row | {f"fold{fold}_pts": mean for fold, mean in per_fold.items()})
     return pd.DataFrame(rows)
 
 
@@ -129,7 +128,7 @@ def speaker_table(predictions: pd.DataFrame, manifest: pd.DataFrame, group: str)
     per_seed = scored.groupby(["variant", "group", "seed"], sort=False)["correct"].mean()
     rows = []
     for (variant, name), accuracy in (100 * per_seed).groupby(level=[0, 1], sort=False):
-        low, high = np.clip(stats.mean_ci(accuracy), 0, 100)
+        low, high = stats.points_ci(accuracy)
         rows.append(
             {
                 "variant": variant,
@@ -168,26 +167,23 @@ def split_gap_table(random_runs: pd.DataFrame, grouped_runs: pd.DataFrame) -> pd
     for variant in shared:
         a = 100 * random_runs.loc[random_runs["variant"] == variant, "test_accuracy"]
         b = 100 * grouped_runs.loc[grouped_runs["variant"] == variant, "test_accuracy"]
-        row = {
-            "variant": variant,
-            "random_seeds": len(a),
-            "grouped_seeds": len(b),
-            "random_pts": a.mean(),
-            "random_ci_low": np.nan,
-            "random_ci_high": np.nan,
-            "grouped_pts": b.mean(),
-            "grouped_ci_low": np.nan,
-            "grouped_ci_high": np.nan,
-            "overstatement_pts": a.mean() - b.mean(),
-            "overstatement_ci_low": np.nan,
-            "overstatement_ci_high": np.nan,
-        }
+        row = {"variant": variant, "random_seeds": len(a), "grouped_seeds": len(b)}
         for name, points in (("random", a), ("grouped", b)):
-            row[f"{name}_ci_low"], row[f"{name}_ci_high"] = np.clip(stats.mean_ci(points), 0, 100)
+            low, high = stats.points_ci(points)
+            row |= {f"{name}_pts": points.mean(), f"{name}_ci_low": low, f"{name}_ci_high": high}
+        low = high = np.nan
         if len(a) >= 2 and len(b) >= 2 and (a.std() > 0 or b.std() > 0):
             welch = scipy_stats.ttest_ind(a, b, equal_var=False).confidence_interval()
-            row["overstatement_ci_low"], row["overstatement_ci_high"] = welch.low, welch.high
-        rows.append(row)
+            low, high = welch.low, welch.high
+        overstatement = a.mean() - b.mean()
+        rows.append(
+            row
+            | {
+                "overstatement_pts": overstatement,
+                "overstatement_ci_low": low,
+                "overstatement_ci_high": high,
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -81,6 +81,12 @@ def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple[fl
     return float(low), float(high)
 
 
+def points_ci(points: Sequence[float]) -> tuple[float, float]:
+    """`mean_ci` of accuracies in points, clipped to [0, 100]."""
+    low, high = np.clip(mean_ci(points), 0.0, 100.0)
+    return float(low), float(high)
+
+
 def accuracy_ci(
     accuracies: Sequence[float], n_items: int | None = None
 ) -> tuple[float, float, str]:

@@ -115,7 +115,6 @@ def sweep_table(runs, dataset: str, settings: list[Mapping]):
 
     `settings` are {"variant": name, "values": {key: value}} in grid order.
     """
-    import numpy as np
     import pandas as pd
 
     from attnlab import stats
@@ -123,7 +122,7 @@ def sweep_table(runs, dataset: str, settings: list[Mapping]):
     rows = []
     for setting in settings:
         of = runs[(runs["dataset"] == dataset) & (runs["variant"] == setting["variant"])]
-        low, high = np.clip(stats.mean_ci(100 * of["test_accuracy"]), 0.0, 100.0)
+        low, high = stats.points_ci(100 * of["test_accuracy"])
         rows.append(
             {
                 "variant": setting["variant"],

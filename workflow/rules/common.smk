@@ -280,10 +280,14 @@ def manifest_inputs(wildcards):
     return {"images": images}
 
 
+def fold_folder(fold):
+    """The sub-folder of one fold's files ("" without folds)."""
+    return "" if fold is None else f"fold{fold}/"
+
+
 def cache_file(dataset, name, fold=None):
     """A cache file of a dataset, or of one fold of a group_kfold dataset."""
-    part = "" if fold is None else f"fold{fold}/"
-    return f"results/{dataset}/cache/{part}{name}"
+    return f"results/{dataset}/cache/{fold_folder(fold)}{name}"
 
 
 def dataset_cache(dataset):
@@ -364,10 +368,7 @@ def run_ids(dataset):
 def run_files(dataset, name):
     """One file per (variant, seed) of a dataset, e.g. every metrics.json (pooled over
     the folds of a group_kfold dataset)."""
-    return [
-        f"results/{run['dataset']}/{run['variant']}/seed{run['seed']}/{name}"
-        for run in run_ids(dataset)
-    ]
+    return [training_file(run | {"fold": None}, name) for run in run_ids(dataset)]
 
 
 def fold_run_ids(dataset):
@@ -383,28 +384,25 @@ def fold_run_files(dataset, name):
 
 
 def training_file(run, name):
-    part = "" if run["fold"] is None else f"fold{run['fold']}/"
-    return f"results/{run['dataset']}/{run['variant']}/seed{run['seed']}/{part}{name}"
+    """A file of one run (dataset, variant, seed, fold), in its fold's folder if any."""
+    run_dir = f"results/{run['dataset']}/{run['variant']}/seed{run['seed']}"
+    return f"{run_dir}/{fold_folder(run['fold'])}{name}"
+
+
+def wildcard_run(wildcards):
+    return {key: wildcards[key] for key in ("dataset", "variant", "seed")}
 
 
 def fold_files(wildcards, name):
     """The files of every fold of one (dataset, variant, seed), e.g. to pool them."""
-    run = {
-        "dataset": wildcards.dataset,
-        "variant": wildcards.variant,
-        "seed": wildcards.seed,
-    }
+    run = wildcard_run(wildcards)
     return [training_file(run | {"fold": k}, name) for k in folds_of(wildcards.dataset)]
 
 
 def shown_model(wildcards):
     """The model and test arrays the figures explain: fold 1's on a grouped dataset."""
     fold = folds_of(wildcards.dataset)[0]
-    run = {
-        "dataset": wildcards.dataset,
-        "variant": wildcards.variant,
-        "seed": wildcards.seed,
-    }
+    run = wildcard_run(wildcards)
     test = [cache_file(wildcards.dataset, f"test_{kind}.npy", fold) for kind in "xy"]
     return {
         "model": training_file(run | {"fold": fold}, "model.keras"),
