@@ -1,11 +1,10 @@
-import hashlib
 import re
 from pathlib import Path
 
 import jsonschema
 import yaml
 
-from attnlab import registry, spec, sweeps
+from attnlab import codehash, registry, spec, sweeps
 
 MNIST_NAMES = [
     "train-images-idx3-ubyte",
@@ -304,11 +303,8 @@ def dataset_cache(dataset):
 
 def source_hash(*modules):
     """Hash of package modules, passed as a param so that model-code changes rerun jobs."""
-    digest = hashlib.sha256()
     package = Path(workflow.basedir) / "src" / "attnlab"
-    for module in modules:
-        digest.update((package / f"{module}.py").read_bytes())
-    return digest.hexdigest()[:16]
+    return codehash.code_hash([package / f"{module}.py" for module in modules])
 
 
 def train_inputs(wildcards):
