@@ -1,7 +1,8 @@
 """Every attention block against a NumPy transcription of its paper's formula.
 
 The layers are written for speed (e.g. CBAM's 7x7 spatial convolution runs as a
-depthwise convolution with the batch folded into the channels); these tests hold them to
+depthwise convolution with the batch folded into the channels, and its element-wise
+passes on large maps through XLA); these tests hold them to
 the plain formula: random weights (BatchNorm statistics included), random inputs, outputs
 equal within 1e-5. They also pin determinism: the same seed gives bit-identical outputs
 and gradients in two fresh builds.
@@ -236,6 +237,32 @@ def test_narrow_conv_matches_the_conv_layer_with_gradients(filters):
         strict=True,
     ):
         np.testing.assert_allclose(fast_grad, plain_grad, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["cbam", "cbam_original"])
+def test_xla_fused_passes_equal_the_plain_ones_with_gradients(name, monkeypatch):
+    """CBAM's element-wise passes through XLA on large maps give the plain ops' outputs
+    and gradients (the formula test above runs the plain path: its maps are small), the
+    same bits every time."""
+    import tensorflow as tf
+
+    from attnlab import layers
+
+    block = built_block(name)
+    x = tf.constant(np.random.default_rng(5).normal(0, 1, SHAPE), tf.float32)
+
+    def outputs_and_gradients(fuse_elements):
+        monkeypatch.setattr(layers, "FUSE_ELEMENTS", fuse_elements)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = block(x, training=True)
+            loss = tf.reduce_sum(y**2)
+        return [y, *tape.gradient(loss, [x, *block.trainable_variables])]
+
+    plain, fused = outputs_and_gradients(10**9), outputs_and_gradients(0)
+    for want, got, again in zip(plain, fused, outputs_and_gradients(0), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+        np.testing.assert_array_equal(got, again)
 
 
 @pytest.mark.parametrize("name", ["cbam", "bam", "coord_attention"])

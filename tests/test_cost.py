@@ -50,3 +50,18 @@ def test_training_flops():
 def test_importing_cost_does_not_import_tensorflow():
     code = "import sys, attnlab.cost, attnlab.tables; assert 'tensorflow' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_flops_and_bytes_count_the_ops_that_xla_fuses():
+    """CBAM's element-wise passes on spectrograms run as XLA calls, whose insides
+    TensorFlow's profiler cannot see; the counts are those of the plain ops."""
+    import tensorflow as tf
+
+    from attnlab import layers
+
+    model = models.build("cbam", family="spectrogram")
+    spec = tf.TensorSpec((1, 128, 128, 3), tf.float32)
+    fused = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec).graph
+    with layers.unfused():
+        plain = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec).graph
+    assert cost.graph_flops(fused) < cost.graph_flops(plain) == cost.forward_flops(model)

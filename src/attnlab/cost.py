@@ -33,10 +33,14 @@ _NOT_ACTIVATIONS = {
 
 
 def _graph(fn, input_shape):
+    """`fn` traced on one sample with every op in the graph (`attnlab.layers.unfused`)."""
     import tensorflow as tf
 
+    from attnlab.layers import unfused
+
     spec = tf.TensorSpec((1, *input_shape), tf.float32)
-    return tf.function(fn).get_concrete_function(spec).graph
+    with unfused():
+        return tf.function(fn).get_concrete_function(spec).graph
 
 
 def graph_flops(graph) -> int:

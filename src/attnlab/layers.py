@@ -20,9 +20,12 @@ receives inside the model) and returns its attention maps by kind:
 `attnlab.attention.maps` collects these for every block of a model.
 """
 
+import contextlib
+import contextvars
 import math
 
 import keras
+import tensorflow as tf
 from keras import layers, ops
 
 PACKAGE = "attnlab"
@@ -94,6 +97,56 @@ def narrow_conv(conv, inputs):
 def _scale_channels(inputs, weights):
     """Multiply (N, C) channel weights onto (N, H, W, C) features."""
     return inputs * weights[:, None, None, :]
+
+
+# Per-sample size from which `_gated_pools` and `_apply_spatial` run through XLA: it fuses
+# each into one loop over the features, forward and backward, where TensorFlow alone makes
+# a pass over memory per op. Below it (the digits' 13x13x32) XLA's launch costs more than
+# the passes save (BENCHMARKS.md). Only element-wise ops and reductions go in: XLA's CPU
+# convolutions are slower than oneDNN's.
+FUSE_ELEMENTS = 2**15
+
+
+def _scaled_pools(inputs, channel):
+    features = _scale_channels(inputs, channel)
+    return features, _channel_pools(features)
+
+
+def _multiply(features, spatial):
+    return features * spatial
+
+
+_fused_scaled_pools = tf.function(_scaled_pools, jit_compile=True)
+_fused_multiply = tf.function(_multiply, jit_compile=True)
+
+
+_unfused = contextvars.ContextVar("unfused", default=False)
+
+
+@contextlib.contextmanager
+def unfused():
+    """Inside it, blocks make the plain TensorFlow ops instead of XLA-fused calls, as
+    `attnlab.cost` needs: TensorFlow's profiler does not count inside a compiled call."""
+    token = _unfused.set(True)
+    try:
+        yield
+    finally:
+        _unfused.reset(token)
+
+
+def _fuse(tensor):
+    return not _unfused.get() and math.prod(tensor.shape[1:]) >= FUSE_ELEMENTS
+
+
+def _gated_pools(inputs, channel):
+    """Features scaled by (N, C) channel weights, and their channel pools."""
+    scaled_pools = _fused_scaled_pools if _fuse(inputs) else _scaled_pools
+    return scaled_pools(inputs, channel)
+
+
+def _apply_spatial(features, spatial):
+    """Features times an (N, H, W, 1) spatial map."""
+    return (_fused_multiply if _fuse(features) else _multiply)(features, spatial)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -233,9 +286,9 @@ class CBAM(_ChannelGateBlock):
 
     def forward(self, inputs, training=None):
         channel = self._gate(inputs)
-        features = _scale_channels(inputs, channel)
-        spatial = narrow_conv(self.spatial_conv, _channel_pools(features))
-        return features * spatial, {"channel": channel, "spatial": spatial[..., 0]}
+        features, pools = _gated_pools(inputs, channel)
+        spatial = narrow_conv(self.spatial_conv, pools)
+        return _apply_spatial(features, spatial), {"channel": channel, "spatial": spatial[..., 0]}
 
     def get_config(self):
         config = super().get_config()
@@ -280,11 +333,11 @@ class CBAMOriginal(_ChannelGateBlock):
         average = self._shared_mlp(ops.mean(inputs, axis=(1, 2)))
         maximum = self._shared_mlp(ops.max(inputs, axis=(1, 2)))
         channel = ops.sigmoid(average + maximum)
-        features = _scale_channels(inputs, channel)
-        logits = narrow_conv(self.spatial_conv, _channel_pools(features))
+        features, pools = _gated_pools(inputs, channel)
+        logits = narrow_conv(self.spatial_conv, pools)
         logits = self.spatial_norm(logits, training=training)
         spatial = ops.sigmoid(logits)
-        return features * spatial, {"channel": channel, "spatial": spatial[..., 0]}
+        return _apply_spatial(features, spatial), {"channel": channel, "spatial": spatial[..., 0]}
 
     def get_config(self):
         config = super().get_config()
