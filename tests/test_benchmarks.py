@@ -37,6 +37,15 @@ def test_blocks_twin_is_the_skeleton_without_blocks():
     )
 
 
+def test_step_ops_counts_what_a_block_adds_to_a_training_step():
+    spec = importlib.util.spec_from_file_location("bench_ops", BENCHMARKS / "step_ops.py")
+    step_ops = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(step_ops)
+    base, se = (step_ops.step_ops(name, "digits") for name in ("base", "se"))
+    # SE adds two Dense layers (4 variables, each with gradients and Adam's update).
+    assert 100 < base < se
+
+
 def test_record_ratio_and_target_direction(tmp_path):
     driver = load_driver()
     args = SimpleNamespace(workdir=str(tmp_path), only=None, set=None)
