@@ -22,6 +22,7 @@ receives inside the model) and returns its attention maps by kind:
 
 import contextlib
 import contextvars
+import functools
 import math
 
 import keras
@@ -134,8 +135,17 @@ def unfused():
         _unfused.reset(token)
 
 
+@functools.cache
+def _on_gpu():
+    return bool(tf.config.list_logical_devices("GPU"))
+
+
 def _fuse(tensor):
-    return not _unfused.get() and math.prod(tensor.shape[1:]) >= FUSE_ELEMENTS
+    """Fuse on large maps on CPU, where it was measured; TensorFlow's GPU kernels are not
+    the bottleneck this works around."""
+    if _unfused.get() or _on_gpu():
+        return False
+    return math.prod(tensor.shape[1:]) >= FUSE_ELEMENTS
 
 
 def _gated_pools(inputs, channel):
