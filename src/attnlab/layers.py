@@ -108,19 +108,6 @@ def _scale_channels(inputs, weights):
 FUSE_ELEMENTS = 2**15
 
 
-def _scaled_pools(inputs, channel):
-    features = _scale_channels(inputs, channel)
-    return features, _channel_pools(features)
-
-
-def _multiply(features, spatial):
-    return features * spatial
-
-
-_fused_scaled_pools = tf.function(_scaled_pools, jit_compile=True)
-_fused_multiply = tf.function(_multiply, jit_compile=True)
-
-
 _unfused = contextvars.ContextVar("unfused", default=False)
 
 
@@ -148,15 +135,28 @@ def _fuse(tensor):
     return math.prod(tensor.shape[1:]) >= FUSE_ELEMENTS
 
 
+def _fusable(fn):
+    """`fn(features, ...)` through XLA when `_fuse(features)`, else as plain ops."""
+    fused = tf.function(fn, jit_compile=True)
+
+    @functools.wraps(fn)
+    def call(features, *args):
+        return (fused if _fuse(features) else fn)(features, *args)
+
+    return call
+
+
+@_fusable
 def _gated_pools(inputs, channel):
     """Features scaled by (N, C) channel weights, and their channel pools."""
-    scaled_pools = _fused_scaled_pools if _fuse(inputs) else _scaled_pools
-    return scaled_pools(inputs, channel)
+    features = _scale_channels(inputs, channel)
+    return features, _channel_pools(features)
 
 
+@_fusable
 def _apply_spatial(features, spatial):
     """Features times an (N, H, W, 1) spatial map."""
-    return (_fused_multiply if _fuse(features) else _multiply)(features, spatial)
+    return features * spatial
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
