@@ -65,3 +65,4 @@ def test_flops_and_bytes_count_the_ops_that_xla_fuses():
     with layers.unfused():
         plain = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec).graph
     assert cost.graph_flops(fused) < cost.graph_flops(plain) == cost.forward_flops(model)
+    assert cost.graph_bytes(fused) < cost.graph_bytes(plain)
