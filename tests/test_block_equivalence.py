@@ -42,21 +42,36 @@ def layer_norm(x, layer):
     return (x - mean) / np.sqrt(var + EPS) * np.asarray(layer.gamma) + np.asarray(layer.beta)
 
 
-def conv2d_same(x, layer):
-    """Stride-1 "same" convolution (with dilation) by summing shifted copies."""
+def conv2d_same(x, layer, dilation=None):
+    """Stride-1 "same" convolution (with dilation, the layer's unless given, and groups)
+    by summing shifted copies."""
     kernel = np.asarray(layer.kernel)
-    size, dilation = kernel.shape[0], layer.dilation_rate[0]
+    size, dilation = kernel.shape[0], dilation or layer.dilation_rate[0]
+    groups = x.shape[-1] // kernel.shape[2]
     reach = dilation * (size - 1) // 2
     padded = np.pad(x, [(0, 0), (reach, reach), (reach, reach), (0, 0)])
     height, width = x.shape[1:3]
+    inputs, outputs = kernel.shape[2], kernel.shape[3] // groups
     out = 0.0
     for i in range(size):
         for j in range(size):
             window = padded[
                 :, i * dilation : i * dilation + height, j * dilation : j * dilation + width
             ]
-            out = out + window @ kernel[i, j]
+            out = out + np.concatenate(
+                [
+                    window[..., g * inputs : (g + 1) * inputs]
+                    @ kernel[i, j][:, g * outputs : (g + 1) * outputs]
+                    for g in range(groups)
+                ],
+                axis=-1,
+            )
     return out + np.asarray(layer.bias) if layer.use_bias else out
+
+
+def softmax(x, axis):
+    e = np.exp(x - x.max(axis, keepdims=True))
+    return e / e.sum(axis, keepdims=True)
 
 
 def spatial(block, x):
@@ -162,6 +177,166 @@ def self_attention(block, x):
     return layer_norm(out, block.norm).reshape(n, h, w, c)
 
 
+# ---------------------------------------------------------------- the zoo's blocks
+def ceca(block, x):
+    kernel = np.asarray(block.conv.kernel)[:, 0, 0]
+    reach = len(kernel) // 2
+    pooled = x.mean((1, 2))
+    channels = x.shape[-1]
+    # channel c - reach + j, wrapping around
+    mixed = sum(
+        kernel[j] * pooled[:, (np.arange(channels) - reach + j) % channels]
+        for j in range(len(kernel))
+    )
+    return x * sigmoid(mixed)[:, None, None]
+
+
+def ese(block, x):
+    return x * (np.clip(dense(x.mean((1, 2)), block.fc) + 3, 0, 6) / 6)[:, None, None]
+
+
+def simam(block, x):
+    """Yang et al. 2021, eq. 5: e_t^-1 = (t - mu)^2 / (4 (sigma^2 + lambda)) + 1/2 with
+    sigma^2 over the other n = H W - 1 neurons of the channel."""
+    n = x.shape[1] * x.shape[2] - 1
+    d = (x - x.mean((1, 2), keepdims=True)) ** 2
+    variance = d.sum((1, 2), keepdims=True) / n
+    return x * sigmoid(d / (4 * (variance + block.lam)) + 0.5)
+
+
+def triplet(block, x):
+    """Misra et al. 2021: three Z-pool -> conv -> BN -> sigmoid gates, averaged."""
+
+    def gate(branch, plane):  # plane (N, rows, cols, 2), max first
+        return sigmoid(
+            batch_norm(conv2d_same(plane, block.convs[branch]), block.norms[branch])
+        )[..., 0]
+
+    def z_pool(axis):
+        return np.stack([x.max(axis), x.mean(axis)], axis=-1)
+
+    hw = gate("hw", z_pool(3))  # over channels: (N, H, W)
+    cw = gate("cw", z_pool(1).transpose(0, 2, 1, 3))  # over rows: (N, C, W)
+    hc = gate("hc", z_pool(2))  # over columns: (N, H, C)
+    n, h, w, c = x.shape
+    out = np.zeros_like(x)
+    for i in range(h):
+        for j in range(w):
+            for k in range(c):
+                out[:, i, j, k] = x[:, i, j, k] * (hw[:, i, j] + cw[:, k, j] + hc[:, i, k]) / 3
+    return out
+
+
+def gathered_average(x, extent):
+    """Cell (a, b): mean over the positions within extent - 1 of (a e, b e)."""
+    n, h, w, c = x.shape
+    cells = np.zeros((n, -(-h // extent), -(-w // extent), c))
+    for a in range(cells.shape[1]):
+        for b in range(cells.shape[2]):
+            rows = slice(max(0, a * extent - extent + 1), a * extent + extent)
+            cols = slice(max(0, b * extent - extent + 1), b * extent + extent)
+            cells[:, a, b] = x[:, rows, cols].mean((1, 2))
+    return cells
+
+
+def depthwise_same_stride2(x, conv):
+    """TensorFlow's "same" 3x3 depthwise conv with stride 2 (padding after first)."""
+    kernel = np.asarray(conv.kernel)[..., 0]  # (3, 3, C)
+    n, h, w, c = x.shape
+    out_h, out_w = -(-h // 2), -(-w // 2)
+    top, left = max((out_h - 1) * 2 + 3 - h, 0) // 2, max((out_w - 1) * 2 + 3 - w, 0) // 2
+    padded = np.pad(x, [(0, 0), (top, 3), (left, 3), (0, 0)])
+    out = np.zeros((n, out_h, out_w, c))
+    for a in range(out_h):
+        for b in range(out_w):
+            window = padded[:, 2 * a : 2 * a + 3, 2 * b : 2 * b + 3]
+            out[:, a, b] = (window * kernel).sum((1, 2))
+    return out
+
+
+def gather_excite(block, x):
+    """Hu et al. 2018: y = x * sigmoid(interp(gather(x))), nearest-neighbour interp."""
+    n, h, w, c = x.shape
+    if not block.parametric:
+        gathered = x.mean((1, 2), keepdims=True) if block.extent == 0 else None
+        gathered = gathered if gathered is not None else gathered_average(x, block.extent)
+    elif block.extent == 0:
+        kernel = np.asarray(block.convs[0].kernel)[..., 0]  # (H, W, C)
+        gathered = batch_norm((x * kernel).sum((1, 2)), block.norms[0])[:, None, None]
+    else:
+        gathered = x
+        for index, (conv, norm) in enumerate(zip(block.convs, block.norms, strict=True)):
+            gathered = batch_norm(depthwise_same_stride2(gathered, conv), norm)
+            if index < len(block.convs) - 1:
+                gathered = relu(gathered)
+    gate = sigmoid(gathered)
+    if block.extent:
+        rows, cols = np.arange(h) // block.extent, np.arange(w) // block.extent
+        gate = gate[:, rows][:, :, cols]
+    return x * gate
+
+
+def lcbam(block, x):
+    pooled = 0.5 * x.mean((1, 2)) + 0.5 * x.max((1, 2))
+    channel = sigmoid(dense(relu(dense(pooled, block.squeeze)), block.excite))
+    features = x * channel[:, None, None]
+    mixed = 0.5 * features.mean(-1, keepdims=True) + 0.5 * features.max(-1, keepdims=True)
+    logits = batch_norm(conv2d_same(mixed, block.spatial_conv), block.spatial_norm)
+    return features * sigmoid(logits)
+
+
+def sk(block, x):
+    """Li et al. 2019, eqs. 1-6: split, fuse (s = GAP(U), z = ReLU(BN(W s))), select."""
+    paths = [  # branch m: a 3x3 conv with dilation m + 1
+        relu(batch_norm(conv2d_same(x, conv, dilation=m + 1), norm))
+        for m, (conv, norm) in enumerate(block.paths)
+    ]
+    s = sum(paths).mean((1, 2))
+    z = relu(batch_norm(dense(s, block.fuse), block.fuse_norm))
+    logits = dense(z, block.select).reshape(len(x), len(paths), x.shape[-1])
+    weights = softmax(logits, axis=1)
+    return sum(weights[:, m, None, None] * path for m, path in enumerate(paths))
+
+
+def splat(block, x):
+    """Zhang et al. 2020: grouped conv into R splits, r-softmax over splits per channel."""
+    n, h, w, c = x.shape
+    splits = relu(batch_norm(conv2d_same(x, block.conv), block.norm))
+    splits = [splits[..., r * c : (r + 1) * c] for r in range(block.radix)]
+    context = sum(splits).mean((1, 2))
+    hidden = relu(batch_norm(dense(context, block.fc1), block.fc1_norm))
+    weights = softmax(dense(hidden, block.fc2).reshape(n, block.radix, c), axis=1)
+    return sum(weights[:, r, None, None] * split for r, split in enumerate(splits))
+
+
+def max_pool_same_2x2(x):
+    n, h, w, c = x.shape
+    out = np.zeros((n, -(-h // 2), -(-w // 2), c))
+    for a in range(out.shape[1]):
+        for b in range(out.shape[2]):
+            out[:, a, b] = x[:, 2 * a : 2 * a + 2, 2 * b : 2 * b + 2].max((1, 2))
+    return out
+
+
+def nonlocal_block(block, x):
+    """Wang et al. 2018, eqs. 1, 3, 6: z = BN(W_z y) + x, y_i = sum_j softmax_j(theta_i .
+    phi_j) g_j."""
+    n, h, w, c = x.shape
+
+    def conv1x1(a, conv):
+        return a @ np.asarray(conv.kernel)[0, 0] + np.asarray(conv.bias)
+
+    def tokens(a):
+        return a.reshape(n, -1, a.shape[-1])
+
+    keys, values = conv1x1(x, block.phi), conv1x1(x, block.g)
+    if block.sub_sample:
+        keys, values = max_pool_same_2x2(keys), max_pool_same_2x2(values)
+    scores = softmax(np.einsum("nqc,nkc->nqk", tokens(conv1x1(x, block.theta)), tokens(keys)), -1)
+    attended = np.einsum("nqk,nkc->nqc", scores, tokens(values)).reshape(n, h, w, -1)
+    return x + batch_norm(conv1x1(attended, block.out), block.norm)
+
+
 FORMULAS = {
     "spatial": spatial,
     "self_attention": self_attention,
@@ -173,6 +348,15 @@ FORMULAS = {
     "coord_attention": coord_attention,
     "gc": gc,
     "bam": bam,
+    "ceca": ceca,
+    "ese": ese,
+    "simam": simam,
+    "triplet": triplet,
+    "gather_excite": gather_excite,
+    "lcbam": lcbam,
+    "sk": sk,
+    "splat": splat,
+    "nonlocal": nonlocal_block,
 }
 
 
@@ -202,6 +386,18 @@ CASES = [(name, {}) for name in FORMULAS] + [
     ("eca", {"kernel_size": 5}),
     ("bam", {"ratio": 2}),
     ("bam", {"ratio": 2, "dilation": 2, "dilated_convs": 1}),
+    ("ceca", {"kernel_size": 5}),
+    ("simam", {"lam": 0.5}),
+    ("triplet", {"kernel_size": 3}),
+    ("gather_excite", {"extent": 2}),
+    ("gather_excite", {"extent": 4}),
+    ("gather_excite", {"parametric": True}),
+    ("gather_excite", {"parametric": True, "extent": 2}),
+    ("gather_excite", {"parametric": True, "extent": 4}),
+    ("sk", {"branches": 3, "groups": 2, "min_units": 4}),
+    ("splat", {"radix": 4, "kernel_size": 1, "min_units": 4}),
+    ("nonlocal", {"sub_sample": True}),
+    ("nonlocal", {"reduction": 8}),
 ]
 
 

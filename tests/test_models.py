@@ -26,6 +26,16 @@ EXPECTED_PARAMS = {
     ("digits", "coord_attention"): 225_906,
     ("digits", "gc"): 225_233,
     ("digits", "bam"): 225_373,
+    ("digits", "ceca"): 225_037,
+    ("digits", "ese"): 226_090,
+    ("digits", "simam"): 225_034,
+    ("digits", "triplet"): 225_340,
+    ("digits", "lcbam"): 225_343,
+    ("digits", "sk"): 246_922,
+    ("digits", "splat"): 237_802,
+    ("digits", "gather_excite"): 225_034,
+    ("digits", "gather_excite_param"): 230_570,
+    ("digits", "nonlocal"): 227_290,
     ("spectrogram", "lenet"): 1_628_726,
     ("spectrogram", "cbam"): 1_629_113,
     ("spectrogram", "hybrid"): 1_628_959,
@@ -36,12 +46,24 @@ EXPECTED_PARAMS = {
     ("spectrogram", "coord_attention"): 1_629_466,
     ("spectrogram", "gc"): 1_628_910,
     ("spectrogram", "bam"): 1_628_982,
+    ("spectrogram", "ceca"): 1_628_818,
+    ("spectrogram", "ese"): 1_629_128,
+    ("spectrogram", "simam"): 1_628_814,
+    ("spectrogram", "triplet"): 1_629_426,
+    ("spectrogram", "lcbam"): 1_628_996,
+    ("spectrogram", "sk"): 1_636_614,
+    ("spectrogram", "splat"): 1_634_094,
+    ("spectrogram", "gather_excite"): 1_628_814,
+    ("spectrogram", "gather_excite_param"): 1_774_982,
+    ("spectrogram", "nonlocal"): 1_629_430,
 }
 
 # Small inputs keep the tests fast (the digits' own 28x28 is small already).
 SMALL_SHAPES = {"digits": (28, 28, 1), "spectrogram": (32, 32, 3)}
 
 ADDED_BLOCKS = ["eca", "coord_attention", "gc", "bam"]
+ZOO = ["ceca", "ese", "simam", "triplet", "lcbam", "sk", "splat", "gather_excite"]
+ZOO += ["gather_excite_param", "nonlocal"]
 VARIANTS = [(family, variant) for family in models.families() for variant in models.names(family)]
 
 
@@ -76,6 +98,7 @@ def test_registry_lists_every_variant():
         "se_spatial",
         "cbam_original",
         *ADDED_BLOCKS,
+        *ZOO,
     ]
     assert models.names("spectrogram") == [
         "lenet",
@@ -85,6 +108,7 @@ def test_registry_lists_every_variant():
         "se",
         "cbam_original",
         *ADDED_BLOCKS,
+        *ZOO,
     ]
     assert registry.study_variants("digits") == ["base", "spatial", "self_attention", "cbam", "se"]
     assert registry.study_variants("spectrogram") == ["lenet", "cbam", "hybrid"]
@@ -195,6 +219,15 @@ def test_mixed_precision_forward_pass(policy, precision):
         blocks.CoordinateAttention(reduction=4, min_channels=2),
         blocks.GlobalContext(ratio=4),
         blocks.BAM(ratio=4, dilation=2, dilated_convs=1),
+        blocks.CECA(kernel_size=3, gamma=2, beta=1),
+        blocks.EffectiveSE(),
+        blocks.SimAM(lam=0.01),
+        blocks.TripletAttention(kernel_size=3),
+        blocks.GatherExcite(extent=2, parametric=True),
+        blocks.LightCBAM(ratio=4, kernel_size=5),
+        blocks.SelectiveKernel(branches=3, groups=2, ratio=4, min_units=8),
+        blocks.SplitAttention(radix=4, kernel_size=3, reduction=2, min_units=8),
+        blocks.NonLocal(reduction=4, sub_sample=True),
     ],
     ids=lambda block: type(block).__name__,
 )

@@ -46,8 +46,55 @@ def bam_params(c):
     return channel + spatial
 
 
+def ese_params(c):
+    """Lee & Park 2020: one 1x1 conv C->C with bias."""
+    return c * c + c
+
+
+def triplet_params(c):
+    """Misra et al. 2021: three 7x7 convs 2->1 without bias, each with BatchNorm(1)."""
+    return 3 * (2 * 7 * 7 + 4)
+
+
+def lcbam_params(c):
+    """timm's light CBAM: MLP C->R->C without biases, a 7x7 conv 1->1 without bias and
+    BatchNorm(1); R = max(1, C // 8)."""
+    r = max(1, c // 8)
+    return 2 * c * r + 7 * 7 + 4
+
+
+def sk_params(c):
+    """Li et al. 2019, M = 2, G = 1: two 3x3 convs C->C without bias, each with
+    BatchNorm(C); fuse C->d without bias and BatchNorm(d); select d->C per branch;
+    d = max(C // 16, 32)."""
+    d = max(c // 16, 32)
+    return 2 * (9 * c * c + 4 * c) + (c * d + 4 * d) + 2 * d * c
+
+
+def splat_params(c):
+    """Zhang et al. 2020, R = 2, one cardinal group: a 3x3 conv C->2C in 2 groups without
+    bias, BatchNorm(2C); fc1 C->d (+bias), BatchNorm(d), fc2 d->2C (+bias);
+    d = max(2C // 4, 32)."""
+    d = max(2 * c // 4, 32)
+    return 9 * (c // 2) * 2 * c + 4 * 2 * c + (c * d + d) + 4 * d + (d * 2 * c + 2 * c)
+
+
+def nonlocal_params(c):
+    """Wang et al. 2018: theta, phi, g 1x1 convs C->C/2 (+bias), W_z C/2->C (+bias),
+    BatchNorm(C)."""
+    inner = c // 2
+    return 3 * (c * inner + inner) + (inner * c + c) + 4 * c
+
+
+def parameter_free(c):
+    """SimAM (Yang et al. 2021) and GE-theta-minus (Hu et al. 2018) add none."""
+    return 0
+
+
 HAND_COUNTS = {"eca": eca_params, "coord_attention": coord_params, "gc": gc_params}
-HAND_COUNTS["bam"] = bam_params
+HAND_COUNTS |= {"bam": bam_params, "ceca": eca_params, "ese": ese_params}
+HAND_COUNTS |= {"triplet": triplet_params, "lcbam": lcbam_params, "sk": sk_params}
+HAND_COUNTS |= {"splat": splat_params, "simam": parameter_free, "gather_excite": parameter_free}
 
 
 @pytest.mark.parametrize("block", list(HAND_COUNTS))
@@ -58,10 +105,22 @@ def test_new_blocks_add_the_parameters_of_their_papers(block):
     assert models.block_params(block, family="spectrogram") == count(6) + count(16)
 
 
+def test_blocks_at_one_stage_add_the_parameters_of_their_papers():
+    # The non-local block goes after LeNet's second conv only (16 channels).
+    assert models.block_params("nonlocal", family="digits") == nonlocal_params(32)
+    assert models.block_params("nonlocal", family="spectrogram") == nonlocal_params(16)
+    # GE-theta's global depthwise kernel covers the map: H W C, and BatchNorm(C).
+    assert models.block_params("gather_excite_param", family="digits") == 13 * 13 * 32 + 4 * 32
+    spectrogram = 124 * 124 * 6 + 4 * 6 + 58 * 58 * 16 + 4 * 16
+    assert models.block_params("gather_excite_param", family="spectrogram") == spectrogram
+
+
 def test_hand_counts_at_wider_inputs():
     assert (eca_params(32), eca_params(64), eca_params(256)) == (3, 3, 5)
     assert (coord_params(32), gc_params(64), bam_params(64)) == (872, 653, 1205)
-    for block, channels in (("coord_attention", 64), ("gc", 64), ("bam", 64)):
+    assert (sk_params(64), splat_params(64), nonlocal_params(64)) == (80512, 43808, 8608)
+    wider = [(block, 64) for block in ("coord_attention", "gc", "bam", "sk", "splat", "lcbam")]
+    for block, channels in wider:
         spec = registry.BLOCKS[block]
         layer = spec.layer_class()(**spec.settle({}, block))
         layer(np.zeros((1, 12, 12, channels), "float32"))

@@ -29,41 +29,36 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-PACKAGE = "attnlab"
+from attnlab.blocks.base import (
+    PACKAGE,
+    AttentionBlock,
+    channel_pools,
+    reduced_units,
+    scale_channels,
+)
+from attnlab.blocks.channel import CECA, ECA, EffectiveSE, eca_kernel_size
+from attnlab.blocks.gather_excite import GatherExcite
+from attnlab.blocks.light_cbam import LightCBAM
+from attnlab.blocks.multibranch import SelectiveKernel, SplitAttention
+from attnlab.blocks.nonlocal_block import NonLocal
+from attnlab.blocks.simam import SimAM
+from attnlab.blocks.triplet import TripletAttention
 
-
-def reduced_units(channels, ratio):
-    """Width of a squeeze layer: channels // ratio, at least 1.
-
-    The spectrogram models have a 6-channel first conv, where 6 // 8 = 0 would
-    leave the bottleneck empty; one unit is the smallest working bottleneck.
-    """
-    return max(1, channels // ratio)
-
-
-class AttentionBlock(layers.Layer):
-    """Base class of the blocks: a layer whose attention maps can be read out."""
-
-    def attention_maps(self, inputs):
-        """Return a dict kind -> tensor of this block's maps for `inputs`."""
-        return self.forward(inputs, training=False)[1]
-
-    def forward(self, inputs, training=None):
-        """Return (outputs, maps); subclasses implement this."""
-        raise NotImplementedError
-
-    def call(self, inputs, training=None):
-        return self.forward(inputs, training=training)[0]
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-
-def _channel_pools(inputs):
-    """Channel-wise mean and max, concatenated: (N, H, W, C) -> (N, H, W, 2)."""
-    mean = ops.mean(inputs, axis=-1, keepdims=True)
-    maximum = ops.max(inputs, axis=-1, keepdims=True)
-    return ops.concatenate([mean, maximum], axis=-1)
+# The blocks in `attnlab.blocks` are re-exported: this module is the one namespace the
+# registry resolves layer names in, and importing it registers every block with Keras.
+__all__ = [
+    "CECA",
+    "ECA",
+    "EffectiveSE",
+    "GatherExcite",
+    "LightCBAM",
+    "NonLocal",
+    "SelectiveKernel",
+    "SimAM",
+    "SplitAttention",
+    "TripletAttention",
+    "eca_kernel_size",
+]
 
 
 def narrow_conv(conv, inputs):
@@ -93,11 +88,6 @@ def narrow_conv(conv, inputs):
     if conv.use_bias:
         outputs = outputs + ops.cast(conv.bias, inputs.dtype)
     return conv.activation(outputs)
-
-
-def _scale_channels(inputs, weights):
-    """Multiply (N, C) channel weights onto (N, H, W, C) features."""
-    return inputs * weights[:, None, None, :]
 
 
 # Per-sample size from which `_gated_pools` and `_apply_spatial` run through XLA: it fuses
@@ -149,8 +139,8 @@ def _fusable(fn):
 @_fusable
 def _gated_pools(inputs, channel):
     """Features scaled by (N, C) channel weights, and their channel pools."""
-    features = _scale_channels(inputs, channel)
-    return features, _channel_pools(features)
+    features = scale_channels(inputs, channel)
+    return features, channel_pools(features)
 
 
 @_fusable
@@ -265,7 +255,7 @@ class SqueezeExcite(_ChannelGateBlock):
 
     def forward(self, inputs, training=None):
         weights = self._gate(inputs)
-        return _scale_channels(inputs, weights), {"channel": weights}
+        return scale_channels(inputs, weights), {"channel": weights}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -373,48 +363,7 @@ class ChannelAttention(_ChannelGateBlock):
 
     def forward(self, inputs, training=None):
         weights = self.weight_norm(self._gate(inputs))
-        return _scale_channels(inputs, weights), {"channel": weights}
-
-
-def eca_kernel_size(channels, gamma, beta):
-    """ECA's adaptive kernel size: |(log2 C + beta) / gamma| rounded down to an odd number.
-
-    Wang et al. 2020, eq. 12 (their code takes int() and adds 1 to an even result).
-    """
-    size = int(abs((math.log2(channels) + beta) / gamma))
-    return size if size % 2 else size + 1
-
-
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class ECA(AttentionBlock):
-    """Efficient Channel Attention (Wang et al. 2020): SE without the bottleneck.
-
-    Global average pool -> 1-D convolution across channels (k weights, no bias, zero
-    padding) -> sigmoid -> scale the channels. `kernel_size=None` picks k from C with
-    `eca_kernel_size` (k = 3 for 16 or 32 channels, 1 for 6). Adds k parameters.
-    """
-
-    def __init__(self, *, kernel_size, gamma, beta, **kwargs):
-        super().__init__(**kwargs)
-        self.kernel_size, self.gamma, self.beta = kernel_size, gamma, beta
-
-    def build(self, input_shape):
-        channels = input_shape[-1]
-        size = self.kernel_size or eca_kernel_size(channels, self.gamma, self.beta)
-        self.conv = layers.Conv1D(
-            1, size, padding="same", use_bias=False, dtype=self.dtype_policy, name="channel_conv"
-        )
-        self.conv.build((None, channels, 1))
-
-    def forward(self, inputs, training=None):
-        pooled = ops.mean(inputs, axis=(1, 2))[:, :, None]
-        weights = ops.sigmoid(self.conv(pooled)[:, :, 0])
-        return _scale_channels(inputs, weights), {"channel": weights}
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(kernel_size=self.kernel_size, gamma=self.gamma, beta=self.beta)
-        return config
+        return scale_channels(inputs, weights), {"channel": weights}
 
 
 def hard_swish(x):

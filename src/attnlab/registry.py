@@ -52,6 +52,7 @@ class Option:
     maximum: float | None = None
     nullable: bool = False
     odd: bool = False
+    choices: tuple | None = None
 
     def check(self, value, where: str):
         """Return `value` if acceptable, else raise a RegistryError naming `where`."""
@@ -67,6 +68,9 @@ class Option:
             raise RegistryError(f"{where}: {value!r} is above the maximum {self.maximum}")
         if self.odd and value % 2 == 0:
             raise RegistryError(f"{where}: {value!r} must be odd")
+        if self.choices is not None and value not in self.choices:
+            choices = ", ".join(map(str, self.choices))
+            raise RegistryError(f"{where}: {value!r} is not one of {choices}")
         return float(value) if numeric else value
 
 
@@ -118,6 +122,13 @@ def _ratio(default: int) -> Option:
 
 
 _KERNEL = Option(7, int, "spatial gate's kernel size", minimum=1, odd=True)
+_ECA_OPTIONS = {
+    "kernel_size": Option(
+        None, int, "1-D kernel size; null adapts it to C", minimum=1, nullable=True, odd=True
+    ),
+    "gamma": Option(2, int, "adaptive kernel: k = odd(|(log2 C + beta) / gamma|)", 1),
+    "beta": Option(1, int, "adaptive kernel: k = odd(|(log2 C + beta) / gamma|)", 0),
+}
 
 BLOCKS: dict[str, Block] = {}
 
@@ -182,22 +193,7 @@ for _block in (
         "the study's hybrid channel attention (layer-normalised SE weights)",
     ),
     Block(
-        "eca",
-        "ECA",
-        {
-            "kernel_size": Option(
-                None,
-                int,
-                "1-D kernel size; null adapts it to C",
-                minimum=1,
-                nullable=True,
-                odd=True,
-            ),
-            "gamma": Option(2, int, "adaptive kernel: k = odd(|(log2 C + beta) / gamma|)", 1),
-            "beta": Option(1, int, "adaptive kernel: k = odd(|(log2 C + beta) / gamma|)", 0),
-        },
-        ("channel",),
-        "Efficient Channel Attention (Wang et al. 2020)",
+        "eca", "ECA", _ECA_OPTIONS, ("channel",), "Efficient Channel Attention (Wang et al. 2020)"
     ),
     Block(
         "coord_attention",
@@ -226,6 +222,93 @@ for _block in (
         },
         ("channel", "spatial"),
         "Bottleneck Attention Module (Park et al. 2018)",
+    ),
+    Block(
+        "ceca",
+        "CECA",
+        _ECA_OPTIONS,
+        ("channel",),
+        "ECA with circular padding across channels (timm's CecaModule, after Wang et al. 2020)",
+    ),
+    Block(
+        "ese",
+        "EffectiveSE",
+        {},
+        ("channel",),
+        "effective Squeeze-and-Excitation (Lee & Park 2020, CenterMask)",
+    ),
+    Block(
+        "simam",
+        "SimAM",
+        {"lam": Option(1e-4, float, "lambda, the energy function's regulariser", minimum=0.0)},
+        ("spatial",),
+        "SimAM, parameter-free (Yang et al. 2021)",
+    ),
+    Block(
+        "triplet",
+        "TripletAttention",
+        {"kernel_size": Option(7, int, "each branch's conv kernel size", minimum=1, odd=True)},
+        ("spatial",),
+        "triplet attention (Misra et al. 2021)",
+    ),
+    Block(
+        "gather_excite",
+        "GatherExcite",
+        {
+            "extent": Option(
+                0,
+                int,
+                "gather extent: 0 the whole map, e windows of stride e",
+                choices=(0, 2, 4, 8),
+            ),
+            "parametric": Option(False, bool, "GE-theta (depthwise convs) or GE-theta-minus"),
+        },
+        ("channel",),
+        "Gather-Excite (Hu et al. 2018), GE-theta-minus or GE-theta",
+    ),
+    Block(
+        "lcbam",
+        "LightCBAM",
+        {"ratio": _ratio(8), "kernel_size": _KERNEL},
+        ("channel", "spatial"),
+        "CBAM's light form: pooled descriptors averaged (timm's LightCbamModule)",
+    ),
+    Block(
+        "sk",
+        "SelectiveKernel",
+        {
+            "branches": Option(2, int, "branches: 3x3 convs with dilation 1, 2, ...", 2, 4),
+            "groups": Option(1, int, "groups of each branch's conv (must divide C)", minimum=1),
+            "ratio": _ratio(16),
+            "min_units": Option(32, int, "fuse layer width: max(C // ratio, min_units)", 1),
+        },
+        ("channel",),
+        "Selective Kernel (Li et al. 2019)",
+    ),
+    Block(
+        "splat",
+        "SplitAttention",
+        {
+            "radix": Option(2, int, "splits, softmax-weighted (must divide C)", minimum=2),
+            "kernel_size": Option(3, int, "the splits' conv kernel size", minimum=1, odd=True),
+            "reduction": Option(4, int, "inner width: max(radix C // reduction, min_units)", 1),
+            "min_units": Option(32, int, "smallest inner width", minimum=1),
+        },
+        ("channel",),
+        "split attention (Zhang et al. 2020, ResNeSt)",
+    ),
+    Block(
+        "nonlocal",
+        "NonLocal",
+        {
+            "reduction": Option(2, int, "inner width: max(1, C // reduction)", minimum=1),
+            "sub_sample": Option(False, bool, "max-pool keys and values 2x2"),
+        },
+        ("scores",),
+        "non-local block, embedded Gaussian (Wang et al. 2018)",
+        # Every position attends to every other: 124x124 maps after LeNet's first conv
+        # would need 15376^2 scores per sample.
+        stages={"spectrogram": (2,)},
     ),
 ):
     register_block(_block)
@@ -517,6 +600,7 @@ def resolve_dataset_variants(dataset: str, family_name: str, entries) -> list[Va
 # ---------------------------------------------------------- built-in variants
 _BN = {"batch_norm": True}
 _ADDED_BLOCKS = ("eca", "coord_attention", "gc", "bam")
+_ZOO_BLOCKS = ("ceca", "ese", "simam", "triplet", "lcbam", "sk", "splat")
 
 for _v in (
     _variant("base", "digits", study=Study(0.9810, 41.41, 0.0, "~200k")),
@@ -528,7 +612,15 @@ for _v in (
     _variant("se", "digits", ["se"], Study(0.9855, 44.61, 3.20, "base + ~500", 0.45, 7.7)),
     _variant("se_spatial", "digits", ["se", "spatial"], note="SE then the spatial gate"),
     _variant("cbam_original", "digits", ["cbam_original"], note="CBAM as published"),
-    *(_variant(block, "digits", [block]) for block in _ADDED_BLOCKS),
+    *(_variant(block, "digits", [block]) for block in _ADDED_BLOCKS + _ZOO_BLOCKS),
+    _variant("gather_excite", "digits", ["gather_excite"], note="GE-theta-minus, global"),
+    _variant(
+        "gather_excite_param",
+        "digits",
+        [("gather_excite", {"parametric": True})],
+        note="GE-theta, global",
+    ),
+    _variant("nonlocal", "digits", ["nonlocal"]),
     _variant("lenet", "spectrogram", study=Study(0.9727, 126.41, 0.0, "~1.62M")),
     _variant(
         "cbam", "spectrogram", ["cbam"], Study(0.9922, 310.01, 183.60, "~1.63M", 1.95, 145.0), **_BN
@@ -550,6 +642,21 @@ for _v in (
     _variant("lenet_bn", "spectrogram", note="lenet + the BatchNorm the study's cbam added", **_BN),
     _variant("se", "spectrogram", ["se"], **_BN),
     _variant("cbam_original", "spectrogram", ["cbam_original"], **_BN),
-    *(_variant(block, "spectrogram", [block], **_BN) for block in _ADDED_BLOCKS),
+    *(_variant(block, "spectrogram", [block], **_BN) for block in _ADDED_BLOCKS + _ZOO_BLOCKS),
+    _variant("gather_excite", "spectrogram", ["gather_excite"], note="GE-theta-minus", **_BN),
+    _variant(
+        "gather_excite_param",
+        "spectrogram",
+        [("gather_excite", {"parametric": True})],
+        note="GE-theta, global",
+        **_BN,
+    ),
+    _variant(
+        "nonlocal",
+        "spectrogram",
+        [("nonlocal", {"sub_sample": True})],
+        note="stage 2 only, keys max-pooled",
+        **_BN,
+    ),
 ):
     register_variant(_v)
