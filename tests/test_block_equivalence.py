@@ -43,30 +43,33 @@ def layer_norm(x, layer):
 
 
 def conv2d_same(x, layer, dilation=None):
-    """Stride-1 "same" convolution (with dilation, the layer's unless given, and groups)
-    by summing shifted copies."""
+    """Stride-1 "same" convolution (with dilation, the layer's unless given) by summing
+    shifted copies."""
     kernel = np.asarray(layer.kernel)
     size, dilation = kernel.shape[0], dilation or layer.dilation_rate[0]
-    groups = x.shape[-1] // kernel.shape[2]
     reach = dilation * (size - 1) // 2
     padded = np.pad(x, [(0, 0), (reach, reach), (reach, reach), (0, 0)])
     height, width = x.shape[1:3]
-    inputs, outputs = kernel.shape[2], kernel.shape[3] // groups
     out = 0.0
     for i in range(size):
         for j in range(size):
             window = padded[
                 :, i * dilation : i * dilation + height, j * dilation : j * dilation + width
             ]
-            out = out + np.concatenate(
-                [
-                    window[..., g * inputs : (g + 1) * inputs]
-                    @ kernel[i, j][:, g * outputs : (g + 1) * outputs]
-                    for g in range(groups)
-                ],
-                axis=-1,
-            )
+            out = out + window @ kernel[i, j]
     return out + np.asarray(layer.bias) if layer.use_bias else out
+
+
+def grouped_conv(x, convs, dilation=None):
+    """A grouped convolution: group g's conv on the g-th slice of the channels."""
+    width = x.shape[-1] // len(convs)
+    return np.concatenate(
+        [
+            conv2d_same(x[..., g * width : (g + 1) * width], conv, dilation)
+            for g, conv in enumerate(convs)
+        ],
+        axis=-1,
+    )
 
 
 def softmax(x, axis):
@@ -208,9 +211,9 @@ def triplet(block, x):
     """Misra et al. 2021: three Z-pool -> conv -> BN -> sigmoid gates, averaged."""
 
     def gate(branch, plane):  # plane (N, rows, cols, 2), max first
-        return sigmoid(
-            batch_norm(conv2d_same(plane, block.convs[branch]), block.norms[branch])
-        )[..., 0]
+        return sigmoid(batch_norm(conv2d_same(plane, block.convs[branch]), block.norms[branch]))[
+            ..., 0
+        ]
 
     def z_pool(axis):
         return np.stack([x.max(axis), x.mean(axis)], axis=-1)
@@ -288,8 +291,8 @@ def lcbam(block, x):
 def sk(block, x):
     """Li et al. 2019, eqs. 1-6: split, fuse (s = GAP(U), z = ReLU(BN(W s))), select."""
     paths = [  # branch m: a 3x3 conv with dilation m + 1
-        relu(batch_norm(conv2d_same(x, conv, dilation=m + 1), norm))
-        for m, (conv, norm) in enumerate(block.paths)
+        relu(batch_norm(grouped_conv(x, convs, dilation=m + 1), norm))
+        for m, (convs, norm) in enumerate(block.paths)
     ]
     s = sum(paths).mean((1, 2))
     z = relu(batch_norm(dense(s, block.fuse), block.fuse_norm))
@@ -301,7 +304,7 @@ def sk(block, x):
 def splat(block, x):
     """Zhang et al. 2020: grouped conv into R splits, r-softmax over splits per channel."""
     n, h, w, c = x.shape
-    splits = relu(batch_norm(conv2d_same(x, block.conv), block.norm))
+    splits = relu(batch_norm(grouped_conv(x, block.convs), block.norm))
     splits = [splits[..., r * c : (r + 1) * c] for r in range(block.radix)]
     context = sum(splits).mean((1, 2))
     hidden = relu(batch_norm(dense(context, block.fc1), block.fc1_norm))

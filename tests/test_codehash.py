@@ -51,3 +51,30 @@ def test_module_order_counts(tmp_path):
     first.write_text("A = 1\n")
     second.write_text("B = 2\n")
     assert code_hash([first, second]) != code_hash([second, first])
+
+
+def test_a_subpackage_counts_every_module_it_holds(tmp_path):
+    from attnlab.codehash import module_files
+
+    (tmp_path / "blocks").mkdir()
+    for name in ("b.py", "a.py"):
+        (tmp_path / "blocks" / name).write_text("X = 1\n")
+    (tmp_path / "models.py").write_text("Y = 2\n")
+    files = module_files(tmp_path, ["models", "blocks"])
+    assert [f.relative_to(tmp_path).as_posix() for f in files] == [
+        "models.py",
+        "blocks/a.py",
+        "blocks/b.py",
+    ]
+    reference = code_hash(files)
+    (tmp_path / "blocks" / "b.py").write_text("X = 3\n")
+    assert code_hash(module_files(tmp_path, ["models", "blocks"])) != reference
+
+
+def test_the_training_hash_covers_every_block_module(repo_root):
+    from attnlab.codehash import module_files
+
+    package = repo_root / "src" / "attnlab"
+    files = module_files(package, ["models", "layers", "blocks", "registry", "train"])
+    assert {f.name for f in files} >= {"simam.py", "triplet.py", "base.py", "layers.py"}
+    assert all(f.is_file() for f in files)

@@ -66,3 +66,19 @@ def test_flops_and_bytes_count_the_ops_that_xla_fuses():
         plain = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec).graph
     assert cost.graph_flops(fused) < cost.graph_flops(plain) == cost.forward_flops(model)
     assert cost.graph_bytes(fused) < cost.graph_bytes(plain)
+
+
+@pytest.mark.parametrize(
+    "variant, macs",
+    [
+        # two 3x3 convs 32 -> 32 on 13x13 (the second dilated), fuse and select layers
+        ("sk", 2 * 13 * 13 * 32 * 9 * 32 + 32 * 32 + 32 * 64),
+        # a 3x3 conv 32 -> 64 in two groups of 16 input channels, fc1 and fc2
+        ("splat", 13 * 13 * 64 * 9 * 16 + 32 * 32 + 32 * 64),
+    ],
+)
+def test_multi_branch_blocks_count_their_convolutions(variant, macs):
+    """Grouped convs count too (Keras would run Conv2D(groups=2) through XLA on CPU, where
+    the profiler sees nothing); the rest is element-wise work and BatchNorm."""
+    (block,) = cost.block_costs(models.build(variant, family="digits")).values()
+    assert 2 * macs <= block["flops"] <= 1.1 * 2 * macs

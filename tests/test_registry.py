@@ -194,6 +194,18 @@ BAD_ENTRIES = {
     "bool is no int": ({"name": "x", "block": "se", "ratio": True}, "True is not a int"),
     "below minimum": ({"name": "x", "block": "se", "ratio": 0}, "0 is below the minimum 1"),
     "even kernel": ({"name": "x", "block": "eca", "kernel_size": 4}, "4 must be odd"),
+    "not a choice": (
+        {"name": "x", "block": "gather_excite", "extent": 3},
+        "3 is not one of 0, 2, 4, 8",
+    ),
+    "radix must divide the channels": (
+        {"name": "x", "block": "splat", "radix": 3},
+        "radix=3 does not divide the 32 channels at digits stage 1",
+    ),
+    "groups must divide the channels": (
+        {"name": "x", "block": "sk", "groups": 5, "stages": [2]},
+        "groups=5 does not divide the 64 channels at digits stage 2",
+    ),
     "bad stage": ({"name": "x", "block": "se", "stages": [3]}, "stages [3] not all in"),
     "block and blocks": (
         {"name": "x", "block": "se", "blocks": [{"block": "se"}]},

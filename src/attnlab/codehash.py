@@ -23,6 +23,16 @@ def _drop_docstrings(tree: ast.AST) -> ast.AST:
     return tree
 
 
+def module_files(package: Path, modules) -> list[Path]:
+    """The files of `modules` in `package`: `name.py`, or every module of the subpackage
+    `name/` in name order."""
+    files = []
+    for module in modules:
+        folder = Path(package) / module
+        files += sorted(folder.glob("*.py")) if folder.is_dir() else [folder.with_suffix(".py")]
+    return files
+
+
 def code_hash(paths: list[Path]) -> str:
     """16 hex digits over the syntax trees of `paths` (in order), docstrings removed."""
     digest = hashlib.sha256()

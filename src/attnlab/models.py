@@ -107,7 +107,7 @@ def _digits_cnn(inputs, num_classes, blocks):
     Flatten -> Dense(128) -> Dropout(0.3) -> softmax.
     """
     x = inputs
-    for stage, filters in ((1, 32), (2, 64)):
+    for stage, filters in registry.FAMILIES[DIGITS].channels.items():
         x = layers.Conv2D(filters, 3, activation="relu", name=f"conv{stage}")(x)
         x = layers.MaxPooling2D(2, name=f"pool{stage}")(x)
         for block in blocks.get(stage, ()):
@@ -126,7 +126,7 @@ def _lenet(inputs, num_classes, blocks, batch_norm, conv_dropout, head_l2, head_
     softmax, with optional L2 on the two dense kernels.
     """
     x = inputs
-    for stage, filters in ((1, 6), (2, 16)):
+    for stage, filters in registry.FAMILIES[SPECTROGRAM].channels.items():
         x = layers.Conv2D(filters, 5, activation="relu", name=f"conv{stage}")(x)
         if batch_norm:
             x = layers.BatchNormalization(name=f"bn{stage}")(x)

@@ -96,6 +96,8 @@ class Block:
     defaults here are the only ones. `maps` are the kinds `attention_maps` returns
     ("spatial", "channel", "scores"). `layer_name` names the layer inside models
     (default: the block's name). `stages` overrides the family's default stages.
+    `divides_channels` names options whose value must divide the channel count where
+    the block sits (checked when a variant is resolved, not when Keras builds it).
     """
 
     name: str
@@ -105,6 +107,7 @@ class Block:
     paper: str
     layer_name: str = ""
     stages: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    divides_channels: tuple[str, ...] = ()
 
     def settle(self, given: Mapping, where: str) -> dict:
         return _settle(self.options, given, where)
@@ -284,6 +287,7 @@ for _block in (
         },
         ("channel",),
         "Selective Kernel (Li et al. 2019)",
+        divides_channels=("groups",),
     ),
     Block(
         "splat",
@@ -296,6 +300,7 @@ for _block in (
         },
         ("channel",),
         "split attention (Zhang et al. 2020, ResNeSt)",
+        divides_channels=("radix",),
     ),
     Block(
         "nonlocal",
@@ -326,6 +331,7 @@ class Family:
     stages: tuple[int, ...]
     default_stages: tuple[int, ...]
     options: Mapping[str, Option]
+    channels: Mapping[int, int] = field(default_factory=dict)  # filters of each stage's conv
 
     def check_size(self, size, where: str) -> None:
         """Refuse an image size the network cannot take (a pooling layer would get 0)."""
@@ -345,6 +351,7 @@ FAMILIES: dict[str, Family] = {
         (1, 2),
         (1,),
         {},
+        channels={1: 32, 2: 64},
     ),
     "spectrogram": Family(
         "spectrogram",
@@ -360,6 +367,7 @@ FAMILIES: dict[str, Family] = {
             "head_l2": Option(0.0, float, "L2 factor on the two dense kernels", minimum=0.0),
             "head_dropout": Option(0.0, float, "dropout after each dense layer", 0.0, 0.99),
         },
+        channels={1: 6, 2: 16},
     ),
 }
 
@@ -563,6 +571,14 @@ def _place(fam: Family, block_entry: Mapping, stages, where: str) -> list[Placem
         raise RegistryError(
             f"{where}: stages {list(chosen)} not all in the {fam.name} family's {list(fam.stages)}"
         )
+    for option in block.divides_channels:
+        for stage in chosen:
+            channels = fam.channels[stage]
+            if channels % options[option]:
+                raise RegistryError(
+                    f"{where} block {name}: {option}={options[option]} does not divide the "
+                    f"{channels} channels at {fam.name} stage {stage}"
+                )
     return [Placement(int(stage), name, options) for stage in chosen]
 
 

@@ -302,9 +302,10 @@ def dataset_cache(dataset):
 
 
 def source_hash(*modules):
-    """Hash of package modules, passed as a param so that model-code changes rerun jobs."""
+    """Hash of package modules (a subpackage: all its modules), passed as a param so that
+    model-code changes rerun jobs."""
     package = Path(workflow.basedir) / "src" / "attnlab"
-    return codehash.code_hash([package / f"{module}.py" for module in modules])
+    return codehash.code_hash(codehash.module_files(package, modules))
 
 
 def train_inputs(wildcards):

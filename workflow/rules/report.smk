@@ -189,7 +189,7 @@ rule param_table:
     threads: config["threads"]
     params:
         architectures={d: [v.to_dict() for v in VARIANTS[d].values()] for d in DATASETS},
-        code_hash=source_hash("models", "layers", "registry"),
+        code_hash=source_hash("models", "layers", "blocks", "registry"),
     script:
         "../scripts/param_table.py"
 

@@ -28,9 +28,12 @@ class ECA(AttentionBlock):
     OPTIONS = ("kernel_size", "gamma", "beta")
     padding = "same"  # of the 1-D conv
 
+    def kernel_size_for(self, channels):
+        return self.kernel_size or eca_kernel_size(channels, self.gamma, self.beta)
+
     def build(self, input_shape):
         channels = input_shape[-1]
-        self.size = self.kernel_size or eca_kernel_size(channels, self.gamma, self.beta)
+        self.size = self.kernel_size_for(channels)
         self.conv = layers.Conv1D(
             1,
             self.size,
@@ -62,12 +65,13 @@ class CECA(ECA):
     padding = "valid"
 
     def build(self, input_shape):
-        super().build(input_shape)
-        if self.size // 2 > input_shape[-1]:
+        reach = self.kernel_size_for(input_shape[-1]) // 2
+        if reach > input_shape[-1]:
             raise ValueError(
-                f"{self.name}: circular padding of {self.size // 2} needs at least as many "
+                f"{self.name}: circular padding of {reach} needs at least as many "
                 f"channels, got {input_shape[-1]}"
             )
+        super().build(input_shape)
 
     def _mix(self, pooled):
         reach = self.size // 2

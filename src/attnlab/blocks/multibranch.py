@@ -10,16 +10,38 @@ from keras import layers, ops
 from attnlab.blocks.base import AttentionBlock, register
 
 
-def _conv_norm(block, filters, name, shape, **conv_options):
-    """A built Conv2D ("same", no bias) and BatchNorm, named `name` and `name`_norm."""
-    conv = layers.Conv2D(
-        filters, padding="same", use_bias=False, dtype=block.dtype_policy, name=name,
-        **conv_options,
-    )  # fmt: skip
-    conv.build(shape)
+def _grouped_conv_norm(block, filters, groups, name, shape, **conv_options):
+    """A grouped "same" conv without bias (`groups` Conv2Ds, each from C / groups input
+    channels to filters / groups) and a BatchNorm over its output.
+
+    Separate convs rather than Conv2D(groups=...): Keras runs a grouped conv on CPU
+    through XLA, which TensorFlow's profiler cannot count (`attnlab.cost`).
+    """
+    part = (*shape[:-1], shape[-1] // groups)
+    convs = []
+    for group in range(groups):
+        conv = layers.Conv2D(
+            filters // groups,
+            padding="same",
+            use_bias=False,
+            dtype=block.dtype_policy,
+            name=f"{name}_{group + 1}" if groups > 1 else name,
+            **conv_options,
+        )
+        conv.build(part)
+        convs.append(conv)
     norm = layers.BatchNormalization(dtype=block.dtype_policy, name=f"{name}_norm")
     norm.build((*shape[:-1], filters))
-    return conv, norm
+    return convs, norm
+
+
+def grouped(convs, inputs):
+    """Apply group g's conv to the g-th slice of the channels and concatenate."""
+    if len(convs) == 1:
+        return convs[0](inputs)
+    width = inputs.shape[-1] // len(convs)
+    parts = [conv(inputs[..., g * width : (g + 1) * width]) for g, conv in enumerate(convs)]
+    return ops.concatenate(parts, axis=-1)
 
 
 def _dense_norm(block, units, name, inputs):
@@ -51,15 +73,15 @@ class SelectiveKernel(AttentionBlock):
         if channels % self.groups:
             raise ValueError(f"{self.name}: groups={self.groups} must divide {channels} channels")
         self.paths = [
-            _conv_norm(
+            _grouped_conv_norm(
                 self,
                 channels,
+                self.groups,
                 f"branch{m + 1}",
                 input_shape,
                 kernel_size=3,
                 dilation_rate=m + 1,
-                groups=self.groups,
-            )  # fmt: skip
+            )
             for m in range(self.branches)
         ]
         units = max(channels // self.ratio, self.min_units)
@@ -72,7 +94,10 @@ class SelectiveKernel(AttentionBlock):
     def forward(self, inputs, training=None):
         channels = inputs.shape[-1]
         paths = ops.stack(
-            [ops.relu(norm(conv(inputs), training=training)) for conv, norm in self.paths],
+            [
+                ops.relu(norm(grouped(convs, inputs), training=training))
+                for convs, norm in self.paths
+            ],
             axis=1,
         )  # (N, M, H, W, C)
         context = ops.mean(ops.sum(paths, axis=1), axis=(1, 2))
@@ -102,10 +127,14 @@ class SplitAttention(AttentionBlock):
         channels = input_shape[-1]
         if channels % self.radix:
             raise ValueError(f"{self.name}: radix={self.radix} must divide {channels} channels")
-        self.conv, self.norm = _conv_norm(
-            self, self.radix * channels, "splits", input_shape,
-            kernel_size=self.kernel_size, groups=self.radix,
-        )  # fmt: skip
+        self.convs, self.norm = _grouped_conv_norm(
+            self,
+            self.radix * channels,
+            self.radix,
+            "splits",
+            input_shape,
+            kernel_size=self.kernel_size,
+        )
         units = max(self.radix * channels // self.reduction, self.min_units)
         policy = self.dtype_policy
         self.fc1 = layers.Dense(units, dtype=policy, name="fc1")
@@ -117,7 +146,7 @@ class SplitAttention(AttentionBlock):
 
     def forward(self, inputs, training=None):
         channels = inputs.shape[-1]
-        x = ops.relu(self.norm(self.conv(inputs), training=training))
+        x = ops.relu(self.norm(grouped(self.convs, inputs), training=training))
         height, width = x.shape[1:3]
         splits = ops.reshape(x, (-1, height, width, self.radix, channels))
         context = ops.mean(ops.sum(splits, axis=3), axis=(1, 2))
