@@ -77,6 +77,12 @@ def test_every_output_of_a_job_is_written(trained):
     assert metrics["epochs_run"] == 1 and metrics["resumed"] is False
     assert 0.0 <= metrics["test_accuracy"] <= 1.0 and np.isfinite(metrics["test_loss"])
     assert metrics["device"] == "cpu" and metrics["precision"] == "float32"
+    origin = metrics["provenance"]
+    assert len(origin["commit"]) == 40 and isinstance(origin["dirty"], bool)
+    assert {"keras", "numpy", "snakemake"} <= set(origin["packages"])
+    assert {"tensorflow", "tensorflow-cpu"} & set(origin["packages"])
+    assert origin["cpu"] and origin["cpu_count"] >= 1 and origin["gpu"] is None
+    assert origin["precision"] == "float32" and origin["threads"] == 1
     assert not (folder / "backup").exists()
     benchmark = trained / "results" / "benchmarks" / "train" / "reduced_mnist" / "se" / "seed4.tsv"
     assert benchmark.exists()

@@ -434,15 +434,20 @@ def summary_markdown(
     verdict_table: pd.DataFrame,
     seeds: str | Sequence[int],
     overview: str = "",
+    provenance: Sequence[str] = (),
 ) -> str:
     """`results/summary.md`: the overview (`overview_markdown`), the study tables,
     cross-domain table and verdicts.
 
-    `seeds` is the seeds line (`seeds_line(runs)`) or the list of seeds used.
+    `seeds` is the seeds line (`seeds_line(runs)`) or the list of seeds used;
+    `provenance` the lines of `attnlab.provenance.summary_lines` (where the runs came from).
     """
     if not isinstance(seeds, str):
         seeds = f"Seeds used: {', '.join(map(str, seeds))} (n={len(seeds)})."
-    parts = ["# attnlab: results summary", "", seeds, "", overview]
+    parts = ["# attnlab: results summary", "", seeds, ""]
+    if provenance:
+        parts += ["Runs made with:", "", *provenance, ""]
+    parts += [overview]
     if "n_seeds" in verdict_table and (verdict_table["n_seeds"] == 1).any():
         parts += ["With one seed, no claim can be supported or contradicted: see Verdicts.", ""]
     for dataset, table in study_tables.items():

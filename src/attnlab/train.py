@@ -267,7 +267,7 @@ def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
     import keras
     import tensorflow as tf
 
-    from attnlab import cost
+    from attnlab import cost, provenance
     from attnlab.runtime import device_name
 
     began = time.perf_counter()
@@ -337,6 +337,7 @@ def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
         "preprocessing": job.preprocessing,
         "code_hash": job.code_hash,
         "inputs": {name: str(path) for name, path in job.inputs.items()},
+        "provenance": provenance.collect(gpu, job.precision, job.threads),
     }
     partial = outputs.metrics.with_suffix(".part")
     partial.write_text(json.dumps(metrics, indent=2) + "\n")

@@ -14,7 +14,7 @@ Expects from the rule:
 
 from pathlib import Path
 
-from attnlab import stats, tables
+from attnlab import provenance, stats, tables
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
@@ -39,6 +39,9 @@ with job_log(snakemake.log[0]) as log:
     )
     study = {d: tables.study_table(runs, d, b) for d, b in baselines.items()}
     overview = tables.overview_markdown(runs, baselines, dict(snakemake.params.sweeps))
-    text = tables.summary_markdown(study, cross, verdicts, tables.seeds_line(runs), overview)
+    origins = provenance.summary_lines(runs.get("provenance", [None] * len(runs)))
+    text = tables.summary_markdown(
+        study, cross, verdicts, tables.seeds_line(runs), overview, origins
+    )
     Path(snakemake.output.summary).write_text(text)
     log.info("verdicts: %s", verdicts["verdict"].value_counts().to_dict())

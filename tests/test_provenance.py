@@ -1,0 +1,52 @@
+"""Provenance: which code, packages and machine made a run."""
+
+import subprocess
+
+from attnlab import provenance
+
+
+def test_a_checkout_gives_its_commit_and_whether_tracked_files_changed(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "code.py").write_text("A = 1\n")
+    git("add", "code.py")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
+    state = provenance.git_state(tmp_path)
+    assert len(state["commit"]) == 40 and state["dirty"] is False
+    (tmp_path / "scratch.txt").write_text("untracked files do not count\n")
+    assert provenance.git_state(tmp_path)["dirty"] is False
+    (tmp_path / "code.py").write_text("A = 2\n")
+    assert provenance.git_state(tmp_path) == {"commit": state["commit"], "dirty": True}
+
+
+def test_outside_a_checkout_the_commit_is_unknown(tmp_path):
+    assert provenance.git_state(tmp_path) == {"commit": None, "dirty": None}
+
+
+def test_cpu_features_come_from_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    flags = "fpu sse2 avx2 fma amx_bf16 amx_tile"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t\t: {flags}\n")
+    info = provenance.cpu_info(cpuinfo)
+    assert info["cpu"] == "Test CPU 9000"
+    assert info["cpu_features"] == ["avx2", "fma", "amx_bf16", "amx_tile"]
+
+
+def test_collect_names_code_packages_and_machine():
+    record = provenance.collect(None, "float32", 1)
+    assert record["commit"] is None or len(record["commit"]) == 40
+    assert {"numpy", "keras", "snakemake"} <= set(record["packages"])
+    assert record["cpu_count"] >= 1 and record["precision"] == "float32"
+
+
+def test_the_summary_counts_runs_per_origin_and_flags_a_mix():
+    one = provenance.collect(None, "float32", 1)
+    other = {**one, "commit": "f" * 40, "dirty": True}
+    lines = provenance.summary_lines([one, one, other, None])
+    assert lines[0].startswith("**The runs come from more than one")
+    assert lines[1].startswith("- 2 run(s): commit ")
+    assert any("ffffffffff with uncommitted changes" in line for line in lines)
+    assert lines[-1] == "- 1 run(s): not recorded"
+    assert len(provenance.summary_lines([one, one])) == 1
