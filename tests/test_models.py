@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -316,6 +317,9 @@ def test_cli_lists_blocks_and_variants(tmp_path, capsys):
     assert cli.main(["models"]) == 0
     markdown = capsys.readouterr().out
     assert markdown.startswith("## Blocks\n")
+    published = Path(__file__).resolve().parents[1] / "docs" / "models.md"
+    assert published.read_text() == markdown, "regenerate: attnlab models --output docs/models.md"
+    assert len(registry.BLOCKS) >= 18
     for block in registry.BLOCKS:
         assert f"\n| {block} | " in markdown
     assert (
