@@ -246,6 +246,42 @@ def test_confusion_and_cost_benefit_figures(runs, run_dirs, tmp_path):
     assert_png(figures.save_figure(fig, tmp_path / "cost.png"))
 
 
+def test_every_variant_gets_its_own_colour_and_marker():
+    styles = [tuple(figures.variant_style(i).values()) for i in range(90)]
+    assert len(set(styles)) == 90
+    assert all(a[0] != b[0] and a[1] != b[1] for a, b in zip(styles, styles[1:], strict=False))
+
+
+def test_pareto_front_keeps_what_nothing_beats_on_both():
+    cost = [10, 20, 15, 30, 12]
+    benefit = [0.90, 0.95, 0.80, 0.97, 0.90]
+    # 15 s at 0.80 is beaten by 10 s at 0.90, and 12 s at 0.90 ties that accuracy slower.
+    assert figures.pareto_front(cost, benefit) == [0, 1, 3]
+
+
+def test_a_collapsed_variant_is_an_outlier_and_close_ones_are_not():
+    accuracies = [0.979, 0.981, 0.978, 0.980, 0.100, 0.982]
+    assert figures.low_outliers(accuracies).tolist() == [False] * 4 + [True, False]
+    assert not figures.low_outliers([0.97, 0.975, 0.98, 0.96]).any()
+
+
+def test_cost_benefit_draws_a_collapsed_variant_at_the_edge_not_in_the_axis():
+    rows = [
+        {"dataset": "d", "variant": v, "seed": s, "train_seconds": t + s, "test_accuracy": a}
+        for v, t, a in (("base", 10, 0.98), ("se", 11, 0.981), ("cbam", 14, 0.979),
+                        ("eca", 12, 0.982), ("self_attention", 20, 0.10))
+        for s in (1, 2)
+    ]  # fmt: skip
+    fig = figures.cost_benefit_figure(pd.DataFrame(rows), {"d": "base"})
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] > 0.9  # the working variants fill the axis
+    texts = [t.get_text() for t in ax.texts]
+    assert "self_attention: 0.100 (below the axis)" in texts
+    assert {"base", "se", "cbam", "eca"} <= set(texts)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "base (baseline)" in legend and "Pareto front" in legend
+
+
 def test_confusion_counts_pool_seeds():
     predictions = pd.DataFrame({"label": [0, 0, 1, 1], "pred": [0, 1, 1, 1], "seed": [1, 1, 2, 2]})
     assert figures.confusion_counts(predictions, 2).tolist() == [[1, 1], [0, 2]]

@@ -144,35 +144,93 @@ def confusion_figure(
 
 
 # -------------------------------------------------------------- cost-benefit
+MARKERS = ("o", "^", "D", "v", "P", "X", "<", ">", "h")
+
+
+def variant_style(index: int) -> dict:
+    """Colour and marker of the index-th variant: both change from one variant to the next
+    and no pair repeats before 90 variants (10 colours x 9 markers, coprime cycles)."""
+    return {"color": f"C{index % 10}", "marker": MARKERS[index % len(MARKERS)]}
+
+
+def pareto_front(cost: Sequence[float], benefit: Sequence[float]) -> list[int]:
+    """Indices of the points no other point beats on both (lower cost, higher benefit),
+    in order of cost."""
+    order = sorted(range(len(cost)), key=lambda i: (cost[i], -benefit[i]))
+    front, best = [], -math.inf
+    for i in order:
+        if benefit[i] > best:
+            front.append(i)
+            best = benefit[i]
+    return front
+
+
+def low_outliers(values: Sequence[float], fence: float = 3.0) -> np.ndarray:
+    """Which values lie below Q1 - fence x IQR (a collapsed variant among working ones);
+    the IQR is floored at one point of accuracy so that close values never count."""
+    values = np.asarray(values, dtype=float)
+    q1, q3 = np.nanpercentile(values, [25, 75])
+    return values < q1 - fence * max(q3 - q1, 0.01)
+
+
 def cost_benefit_figure(runs: pd.DataFrame, baselines: Mapping[str, str] | None = None) -> Figure:
     """Test accuracy vs training time per variant, one panel per dataset.
 
-    Points are means across seeds, error bars ±1 standard deviation; the
-    baseline is drawn as a square.
+    Points are means across seeds with ±1 sd bars, each variant its own colour and marker
+    and labelled beside its point; the baseline is a black square. The dashed line is the
+    Pareto front (no other variant is both faster and more accurate). A variant far below
+    the others (`low_outliers`, e.g. collapsed to chance) is drawn at the bottom edge as a
+    downward triangle with its accuracy, so it does not squeeze the others into a sliver.
     """
     datasets = list(dict.fromkeys(runs["dataset"]))
-    fig, axes = _panels(len(datasets), ncols=2, size=(6.0, 4.5))
+    fig, axes = _panels(len(datasets), ncols=2, size=(6.5, 5.0))
     for ax, dataset in zip(axes, datasets, strict=True):
         of = runs[runs["dataset"] == dataset]
-        summary = of.groupby("variant")[["train_seconds", "test_accuracy"]].agg(["mean", "std"])
-        baseline = (baselines or {}).get(dataset)
-        for i, (variant, row) in enumerate(summary.iterrows()):
-            ax.errorbar(
-                row[("train_seconds", "mean")],
-                row[("test_accuracy", "mean")],
-                xerr=np.nan_to_num(row[("train_seconds", "std")]),
-                yerr=np.nan_to_num(row[("test_accuracy", "std")]),
-                fmt="s" if variant == baseline else "o",
-                color=f"C{i % 10}",
-                capsize=3,
-                label=variant + (" (baseline)" if variant == baseline else ""),
-            )
+        summary = of.groupby("variant", sort=False)[["train_seconds", "test_accuracy"]]
+        summary = summary.agg(["mean", "std"]).fillna(0.0)
+        _cost_benefit_panel(ax, summary, (baselines or {}).get(dataset))
         ax.set(xlabel="training time (s, wall time of fit)", ylabel="test accuracy (fraction)")
         ax.set_title(f"{dataset}: accuracy vs cost (n={_n_seeds(of)} seeds, ±1 sd)")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
     fig.tight_layout()
     return fig
+
+
+def _cost_benefit_panel(ax, summary: pd.DataFrame, baseline: str | None) -> None:
+    seconds, accuracy = summary[("train_seconds", "mean")], summary[("test_accuracy", "mean")]
+    outlying = low_outliers(accuracy)
+    for i, variant in enumerate(summary.index):
+        style = {"color": "black", "marker": "s"} if variant == baseline else variant_style(i)
+        if outlying[i]:
+            continue
+        ax.errorbar(
+            seconds.iloc[i],
+            accuracy.iloc[i],
+            xerr=summary[("train_seconds", "std")].iloc[i],
+            yerr=summary[("test_accuracy", "std")].iloc[i],
+            fmt=style["marker"],
+            color=style["color"],
+            capsize=3,
+            label=variant + (" (baseline)" if variant == baseline else ""),
+        )
+        ax.annotate(variant, (seconds.iloc[i], accuracy.iloc[i]), **_LABEL)
+    front = pareto_front(list(seconds[~outlying]), list(accuracy[~outlying]))
+    front_style = {"color": "gray", "linewidth": 1, "label": "Pareto front"}
+    ax.plot(seconds[~outlying].iloc[front], accuracy[~outlying].iloc[front], "--", **front_style)
+    bottom, (left, right) = ax.get_ylim()[0], ax.get_xlim()
+    for i in np.flatnonzero(outlying):
+        variant, color, x = summary.index[i], variant_style(i)["color"], seconds.iloc[i]
+        ax.plot(x, bottom, "v", color=color, clip_on=False, markersize=9)
+        text = f"{variant}: {accuracy.iloc[i]:.3f} (below the axis)"
+        side = "right" if x > (left + right) / 2 else "left"
+        ax.annotate(
+            text, (x, bottom), textcoords="offset points", xytext=(0, 8), fontsize=7, ha=side
+        )
+    ax.set_ylim(bottom=bottom)
+    ax.legend(fontsize="x-small", ncol=2)
+
+
+_LABEL = {"textcoords": "offset points", "xytext": (4, 4), "fontsize": 7}
 
 
 # ---------------------------------------------------------- many variants
