@@ -348,3 +348,17 @@ def test_the_smallest_input_size_builds_and_one_less_is_refused(family):
         )
     with pytest.raises(registry.RegistryError, match=f"smallest it accepts is {size}x{size}"):
         fam.check_size([size - 1, 40], "here")
+
+
+def test_importing_models_is_enough_to_reload_a_saved_model(tmp_path):
+    """A notebook that imports attnlab.models (not attnlab.layers) reloads a trained run."""
+    model = build_small("digits", "cbam")
+    model.save(tmp_path / "cbam.keras")
+    code = (
+        "import sys, keras, attnlab.models; "
+        "keras.saving.load_model(sys.argv[1], safe_mode=True); print('loaded')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "cbam.keras")], capture_output=True, text=True
+    )
+    assert result.stdout.strip().endswith("loaded"), result.stderr[-2000:]

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 import keras
 from keras import layers
 
+from attnlab import layers as _blocks  # noqa: F401  (registers every block with Keras)
 from attnlab import registry
 
 DIGITS = "digits"
