@@ -118,3 +118,35 @@ def test_reference_models_are_independent_and_the_same_size(family, variant):
     theirs = reference.build(variant, shape, family)
     assert theirs.count_params() == ours.count_params()
     assert "attnlab" not in (BENCHMARKS / "reference.py").read_text().split('"""')[2]
+
+
+def load_collapse():
+    spec = importlib.util.spec_from_file_location("bench_collapse", BENCHMARKS / "collapse.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_collapse_rates_and_fisher_test(tmp_path, capsys):
+    collapse = load_collapse()
+    assert collapse.seeds("4-7") == [4, 5, 6, 7] and collapse.seeds("9") == [9]
+    for name, flags in (("a", [True] * 5 + [False] * 5), ("b", [False] * 10)):
+        rows = [json.dumps({"seed": s, "collapsed": f}) for s, f in enumerate(flags)]
+        (tmp_path / f"{name}.jsonl").write_text("\n".join(rows) + "\n")
+    collapse.rates(SimpleNamespace(files=[str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")]))
+    out = capsys.readouterr().out
+    assert "a.jsonl: 5/10 collapsed, 95% Wilson CI [0.24, 0.76]" in out
+    assert "b.jsonl: 0/10 collapsed, 95% Wilson CI [0.00, 0.28]" in out
+    assert "Fisher's exact test: p = 0.0325" in out
+
+
+def test_collapse_compare_tells_weights_from_function(tmp_path, capsys):
+    collapse = load_collapse()
+    weights = {"w:conv1/0": np.ones((3, 3)), "w:dense/0": np.zeros(2)}
+    np.savez(tmp_path / "a.npz", outputs=np.ones(4), **weights)
+    other = weights | {"w:conv1/0": np.full((3, 3), 2.0)}
+    np.savez(tmp_path / "b.npz", outputs=np.ones(4) + 0.5, **other)
+    collapse.compare(SimpleNamespace(first=tmp_path / "a.npz", second=tmp_path / "b.npz"))
+    found = json.loads(capsys.readouterr().out)
+    assert found["same_weight_shapes"] and found["identical_initial_weights"] == ["dense/0"]
+    assert found["max_output_difference_with_first_weights"] == 0.5
