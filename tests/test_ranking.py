@@ -115,3 +115,37 @@ def test_accuracy_matrix_keeps_seeds_every_variant_ran():
     matrix = ranking.accuracy_matrix(runs, "d")
     assert list(matrix.index) == [1, 2]
     assert matrix.loc[2, "b"] == pytest.approx(82.0)
+
+
+def identical_gain_runs(seeds, n_test=None) -> pd.DataFrame:
+    """base and se over `seeds`, se exactly 1 point better in every seed."""
+    base = 0.97 + 0.001 * np.arange(len(seeds))
+    runs = pd.DataFrame(
+        {
+            "dataset": "d",
+            "variant": ["base"] * len(seeds) + ["se"] * len(seeds),
+            "seed": [*seeds, *seeds],
+            "test_accuracy": [*base, *(base + 0.01)],
+        }
+    )
+    return runs if n_test is None else runs.assign(n_test=n_test)
+
+
+@pytest.mark.parametrize("seeds", [(4, 5), (4, 5, 6)])
+def test_identical_differences_are_not_certainly_better(seeds):
+    # Zero spread used to give P(better) = 1.0 and "better"; the sd is now floored at
+    # the item noise of a 1-point difference on 1000 items (about 0.7 points).
+    matrix = ranking.accuracy_matrix(identical_gain_runs(seeds, n_test=1000), "d")
+    assert matrix.attrs["test_items"] == {"base": 1000, "se": 1000}
+    row = ranking.bayes_vs_baseline(matrix, "base").iloc[0]
+    assert row["sd_floored"] and row["decision"] == "undecided"
+    assert 0.5 < row["p_better"] < 0.95
+    floor = ranking.difference_floor(matrix, "se", "base")
+    expected = stats.t.sf(0.5, len(seeds) - 1, 1.0, floor / math.sqrt(len(seeds)))
+    assert row["p_better"] == pytest.approx(expected)
+
+
+def test_identical_differences_without_test_items_have_no_posterior():
+    matrix = ranking.accuracy_matrix(identical_gain_runs((4, 5, 6)), "d")
+    row = ranking.bayes_vs_baseline(matrix, "base").iloc[0]
+    assert math.isnan(row["p_better"]) and row["decision"] == "n/a (no spread, test items unknown)"

@@ -113,7 +113,12 @@ def test_verdicts_name_every_claim_and_are_inconclusive_with_one_seed(study):
     workdir, _, _ = study
     verdicts = pd.read_csv(workdir / "results/tables/verdicts.csv")
     assert len(verdicts) == 6
-    assert set(verdicts["verdict"]) <= {"supported", "contradicted", "inconclusive"}
+    assert set(verdicts["verdict"]) <= {
+        "supported",
+        "contradicted",
+        "inconclusive",
+        "not comparable",
+    }
     assert (verdicts["n_seeds"] == len(SEEDS)).all()
     run_dirs = sorted(path.parent for path in workdir.glob("results/*/*/seed4/metrics.json"))
     runs = tables.load_runs(
@@ -213,3 +218,21 @@ def test_predict_refuses_inputs_the_run_cannot_take(study, tmp_path, write_wav, 
     assert "size 40x40, expected 28x28" in capsys.readouterr().err
     assert cli.main(["predict", fsdd_run, str(big)]) == 2
     assert "this run classifies WAV recordings" in capsys.readouterr().err
+
+
+def test_summary_says_where_the_runs_came_from(study):
+    workdir, _, _ = study
+    summary = (workdir / "results/summary.md").read_text()
+    assert "Runs made with:" in summary
+    assert "run(s): commit " in summary and "thread(s)" in summary
+
+
+def test_the_mlflow_rule_logs_every_run(study):
+    pytest.importorskip("mlflow")
+    workdir, configfiles, config = study
+    result = run_snakemake(workdir, "results/mlruns", configfiles=configfiles)
+    assert result.returncode == 0, describe_failure(result, workdir)
+    logged = pd.read_csv(workdir / "results/mlruns/runs.csv")
+    expected = sum(len(s["variants"]) for s in config["datasets"].values()) * len(SEEDS)
+    assert len(logged) == expected and set(logged["status"]) == {"logged"}
+    assert (workdir / "results/mlruns/mlflow.db").is_file()

@@ -28,7 +28,9 @@ FLOPS |= {"cbam": 5_375_149, "se": 5_331_040, "lenet": 33_529_304, "hybrid": 33_
 FLOPS |= {"lenet_bn": 33_821_596}
 
 
-def make_runs(accuracy: dict, seconds: dict, dataset: str, family: str, seeds) -> pd.DataFrame:
+def make_runs(
+    accuracy: dict, seconds: dict, dataset: str, family: str, seeds, device: str = "cpu"
+) -> pd.DataFrame:
     """One row per (variant, seed): accuracy and time plus that variant's wobble."""
     rows = [
         {
@@ -39,6 +41,7 @@ def make_runs(accuracy: dict, seconds: dict, dataset: str, family: str, seeds) -
             "test_accuracy": acc + WOBBLE[variant][i],
             "train_seconds": seconds[variant] * (1 + 20 * WOBBLE[variant][i]),
             "forward_flops": FLOPS[variant],
+            "device": device,
         }
         for variant, acc in accuracy.items()
         for i, seed in enumerate(seeds)
@@ -46,8 +49,12 @@ def make_runs(accuracy: dict, seconds: dict, dataset: str, family: str, seeds) -
     return pd.DataFrame(rows)
 
 
-def study_like_runs(seeds=(1, 2, 3, 4, 5), **overrides) -> pd.DataFrame:
-    """Digits and speech runs in which every claim of the study holds."""
+def study_like_runs(seeds=(1, 2, 3, 4, 5), speech_device="gpu", **overrides) -> pd.DataFrame:
+    """Digits and speech runs in which every claim of the study holds.
+
+    Timed like the study's: digits on a CPU, speech on a GPU (`speech_device`), so that
+    the time claims are comparable; no test-item counts, so no spread floor.
+    """
     digits_acc = {"base": 0.970, "spatial": 0.967, "self_attention": 0.971, "cbam": 0.975}
     digits_acc |= {"se": 0.985} | overrides.get("digits", {})
     digits_time = {"base": 40, "spatial": 47, "self_attention": 80, "cbam": 60, "se": 43}
@@ -57,7 +64,7 @@ def study_like_runs(seeds=(1, 2, 3, 4, 5), **overrides) -> pd.DataFrame:
     return pd.concat(
         [
             make_runs(digits_acc, digits_time, "reduced_mnist", "digits", seeds),
-            make_runs(speech_acc, speech_time, "fsdd", "spectrogram", seeds),
+            make_runs(speech_acc, speech_time, "fsdd", "spectrogram", seeds, speech_device),
         ],
         ignore_index=True,
     )
@@ -186,6 +193,8 @@ def test_compare_with_predictions_summarises_mcnemar():
 
 # ---------------------------------------------------------------- verdicts
 def test_verdicts_supported_with_five_seeds():
+    # The speech runs are timed on a GPU, as the study's were, so hybrid's time ratio
+    # is comparable (see test_time_claims_across_hardware for CPU runs).
     table = stats.verdicts(study_like_runs())
     assert set(table["verdict"]) <= set(stats.VERDICTS)
     for claim in ("se_best", "spatial_hurts", "self_attention_cost", "cbam_gain", "hybrid_gain"):
@@ -268,14 +277,205 @@ def test_verdicts_mark_missing_variants_and_datasets_not_run():
 
 
 def test_judge_rule_on_intervals():
+    # A claimed value is judged against the one-run prediction interval (pi_*), its
+    # direction against the CI of the mean (ci_*); before issue 19 the CI did both.
     r = {"n": 5, "p_holm": 0.01}
     gain = stats.Part("a", "b", claim=1.95)
-    assert stats._judge(gain, r | {"ci_low": 1.2, "ci_high": 2.4}) == "supported"
-    assert stats._judge(gain, r | {"ci_low": 0.2, "ci_high": 0.9}) == "contradicted"
-    assert stats._judge(gain, r | {"ci_low": -0.2, "ci_high": 2.4, "p_holm": 0.2}) == "inconclusive"
+    wide = {"pi_low": 0.5, "pi_high": 3.1}
+    assert stats._judge(gain, r | wide | {"ci_low": 1.2, "ci_high": 2.4}) == "supported"
+    assert stats._judge(gain, r | wide | {"ci_low": 1.2, "ci_high": 1.6}) == "supported"
+    narrow = {"ci_low": 0.4, "ci_high": 0.7, "pi_low": 0.2, "pi_high": 0.9}
+    assert stats._judge(gain, r | narrow) == "contradicted"
+    unsure = wide | {"ci_low": -0.2, "ci_high": 2.4, "p_holm": 0.2}
+    assert stats._judge(gain, r | unsure) == "inconclusive"
+    assert stats._judge(gain, r | wide | {"ci_low": 1.2, "ci_high": 2.4, "n": 2}) == "inconclusive"
     hurts = stats.Part("a", "b", claim="<0")
     assert stats._judge(hurts, r | {"ci_low": 0.0, "ci_high": 0.4}) == "contradicted"
     assert stats._judge(hurts, r | {"ci_low": -0.4, "ci_high": -0.1}) == "supported"
     little = stats.Part("a", "b", claim="little")
     assert stats._judge(little, r | {"ci_low": -0.2, "ci_high": 0.3}) == "supported"
     assert stats._judge(little, r | {"ci_low": 0.6, "ci_high": 1.3}) == "contradicted"
+
+
+# ------------------------------------- issue 19: one-run prediction intervals, n >= 3
+def gain_runs(gains_pts, base=0.97, seeds=None, **columns) -> pd.DataFrame:
+    """lenet and cbam on one spectrogram dataset; cbam - lenet = gains_pts per seed."""
+    seeds = seeds or list(range(1, len(gains_pts) + 1))
+    wobble = np.linspace(-0.001, 0.001, len(seeds))
+    lenet = base + wobble
+    rows = [
+        {"variant": v, "seed": s, "test_accuracy": acc, "train_seconds": 100.0}
+        for v, accuracies in (("lenet", lenet), ("cbam", lenet + np.asarray(gains_pts) / 100))
+        for s, acc in zip(seeds, accuracies, strict=True)
+    ]
+    runs = pd.DataFrame(rows).assign(dataset="fsdd", family="spectrogram", forward_flops=1)
+    return runs.assign(**columns)
+
+
+def gain_claim(value: float) -> stats.Claim:
+    return stats.Claim(
+        "gain", "cbam gains", "spectrogram", (stats.Part("cbam", "lenet", claim=value),)
+    )
+
+
+def test_prediction_interval_by_hand():
+    values = [1.2, 1.5, 1.8, 1.3, 1.7]
+    s = stats.spread(values)
+    half = 2.776445105197799 * np.std(values, ddof=1) * math.sqrt(1 + 1 / 5)  # t(0.975, df 4)
+    assert stats.prediction_interval(s) == pytest.approx((1.5 - half, 1.5 + half))
+    # The CI of the mean is sqrt(n + 1) = sqrt(6) times narrower.
+    mean_half = half / math.sqrt(6)
+    assert stats.t_interval(s) == pytest.approx((1.5 - mean_half, 1.5 + mean_half))
+
+
+def test_study_value_inside_the_one_run_interval_is_not_contradicted():
+    # Gains 1.2..1.8 (mean 1.5, sd 0.255, n 5): the 95% CI of the mean [1.18, 1.82]
+    # excludes the study's single run of +1.95, the one-run PI [0.72, 2.28] does not.
+    runs = gain_runs([1.2, 1.5, 1.8, 1.3, 1.7])
+    mean_ci = stats.compare_pair(runs, "fsdd", "cbam", "lenet", "accuracy")
+    assert mean_ci["ci_high"] < 1.95
+    row = stats.verdicts(runs, claims=[gain_claim(1.95)]).iloc[0]
+    assert row["verdict"] == "supported", row["reason"]
+    assert "one-run PI [+0.72 pts, +2.28 pts]" in row["interval"]
+
+
+def test_study_value_far_outside_the_one_run_interval_is_contradicted():
+    row = stats.verdicts(gain_runs([1.2, 1.5, 1.8, 1.3, 1.7]), claims=[gain_claim(4.0)]).iloc[0]
+    assert row["verdict"] == "contradicted"
+    assert "excludes" in row["reason"] and "one-run PI" in row["reason"]
+
+
+def test_no_verdict_below_three_seeds():
+    # The same runs that contradict four claims with five seeds (test above), with two:
+    # their intervals exclude the claims, yet n = 2 gives no verdict.
+    overrides = {
+        "digits": {"spatial": 0.975, "se": 0.972},
+        "speech": {"cbam": 0.9777, "lenet_bn": 0.9950},
+    }
+    table = stats.verdicts(study_like_runs(seeds=(1, 2), **overrides))
+    assert (table["verdict"] == "inconclusive").all()
+    assert table["reason"].str.startswith("n < 3 (n=2)").all()
+    three = stats.verdicts(study_like_runs(seeds=(1, 2, 3), **overrides))
+    assert verdict_of(three, "cbam_gain") == "contradicted"
+
+
+def test_holm_levels_follow_the_holm_steps():
+    # sorted 0.01, 0.03, 0.04 of k = 3: levels 1 - 0.05/3, 1 - 0.05/2, 1 - 0.05/1.
+    levels = stats.holm_levels([0.01, 0.04, 0.03, math.nan])
+    assert levels == pytest.approx([1 - 0.05 / 3, 0.95, 1 - 0.05 / 2, 0.95])
+    assert stats.holm_levels([0.02, 0.02]) == pytest.approx([0.975, 0.975])  # ties: wider
+
+
+def test_verdict_intervals_are_holm_adjusted_and_wider_than_unadjusted():
+    runs = study_like_runs()
+    claims = [c for c in stats.CLAIMS if c.family == "digits"]
+    results = stats._part_results(runs, None, "reduced_mnist", "digits", claims)
+    raw = stats.compare_pair(runs, "reduced_mnist", "se", "base", "accuracy")
+    adjusted = results[("se", "base", "accuracy")]
+    assert adjusted["confidence"] > stats.CONFIDENCE
+    assert adjusted["ci_low"] < raw["ci_low"] and adjusted["ci_high"] > raw["ci_high"]
+    s = stats.Spread(raw["estimate"], raw["sd"], raw["n"])
+    assert (adjusted["ci_low"], adjusted["ci_high"]) == pytest.approx(
+        stats.t_interval(s, adjusted["confidence"])
+    )
+    table = stats.verdicts(runs).set_index("claim_id")
+    assert table.loc["se_best", "interval"].startswith(f"{adjusted['confidence']:.1%} CI")
+
+
+# --------------------------------------- issue 19: one rule for zero or tiny spread
+def test_item_noise_by_hand():
+    # p = 0.98 on 1000 items, smoothed to 981/1002.
+    p = 981 / 1002
+    assert stats.item_noise((0.98, 1000)) == pytest.approx(math.sqrt(p * (1 - p) / 1000))
+    q = 971 / 1002
+    both = math.sqrt(p * (1 - p) / 1000 + q * (1 - q) / 1000)
+    assert stats.item_noise((0.98, 1000), (0.97, 1000)) == pytest.approx(both)
+    assert stats.item_noise((1.0, 300)) > 0  # 100% still has item noise
+    assert math.isnan(stats.item_noise((0.98, None)))
+
+
+def test_spread_takes_the_larger_of_sample_sd_and_floor():
+    assert stats.spread([1.0, 1.0, 1.0], 0.3).sd == pytest.approx(0.3)
+    assert stats.spread([1.0, 1.0, 1.0], 0.3).floored
+    assert stats.spread([1.0, 2.0, 3.0], 0.3).sd == pytest.approx(1.0)
+    assert math.isnan(stats.spread([1.0, 1.0, 1.0]).sd)  # no floor: undefined
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_identical_runs_give_no_certainty(n):
+    # n seeds in which cbam beats lenet by exactly 1 point, on 1000 test items each.
+    runs = gain_runs([1.0] * n, n_test=1000)
+    r = stats.compare_pair(runs, "fsdd", "cbam", "lenet", "accuracy")
+    floor = 100 * stats.item_noise((0.98, 1000), (0.97, 1000))
+    assert r["sd"] == pytest.approx(floor, rel=1e-3) and r["floored"]
+    assert r["ci_high"] - r["ci_low"] > 0 and 0 < r["p"] < 1
+    assert "floored" in r["test"]
+    s = stats.Spread(r["estimate"], r["sd"], n)
+    low, high = stats.prediction_interval(s)
+    assert high - low > 0
+    low, high, how = stats.accuracy_ci([0.98] * n, n_items=1000)
+    assert high - low > 0 and "floored" in how
+
+
+def test_identical_runs_without_test_items_leave_the_test_undefined():
+    r = stats.compare_pair(gain_runs([1.0, 1.0, 1.0]), "fsdd", "cbam", "lenet", "accuracy")
+    assert math.isnan(r["p"]) and math.isnan(r["ci_low"]) and "undefined" in r["test"]
+    low, high, how = stats.accuracy_ci([0.98, 0.98])
+    assert math.isnan(low) and "no spread" in how  # no zero-width interval
+
+
+def test_tiny_spread_verdict_is_floored_at_item_noise():
+    # Gains of +0.60, +0.61, +0.62 points on 300 items: an sd of 0.01 points made this
+    # "supported"; the item-noise floor (about 1.4 points) leaves it inconclusive.
+    runs = gain_runs([0.60, 0.61, 0.62], n_test=300)
+    row = stats.verdicts(runs, claims=[gain_claim(0.6)]).iloc[0]
+    assert row["verdict"] == "inconclusive" and "floored" in row["reason"]
+    assert (
+        stats.verdicts(runs.drop(columns="n_test"), claims=[gain_claim(0.6)]).iloc[0]["verdict"]
+        == "supported"
+    )  # the same runs without item counts: the sample sd alone
+
+
+def test_welch_floors_a_zero_variance_arm():
+    a, b = [98.0, 98.0], [76.0, 76.4]
+    # scipy's Welch with sd_a = 0: se = sd_b / sqrt(2) = 0.2, df 1, t(0.975, 1) = 12.706.
+    unfloored_width = 2 * 12.706204736174698 * 0.2
+    floor = 100 * stats.item_noise((0.98, 300))
+    r = stats.welch_test(a, b, floor_a=floor, floor_b=100 * stats.item_noise((0.762, 3000)))
+    assert r["estimate"] == pytest.approx(21.8)
+    assert r["ci_high"] - r["ci_low"] > unfloored_width
+    assert math.isnan(stats.welch_test(a, b)["ci_low"])  # no floor: undefined, not narrow
+
+
+def test_compare_table_floors_identical_differences():
+    runs = gain_runs([1.0] * 3, n_test=1000)
+    row = stats.compare(runs, "lenet").iloc[0]
+    assert row["diff_ci_high"] > row["diff_ci_low"] and 0 < row["p"] < 1
+
+
+# ------------------------------------------------- issue 19: time claims and hardware
+def test_time_claims_across_hardware():
+    # The study timed speech on a GPU: our CPU ratio is not judged against its +9%.
+    table = stats.verdicts(study_like_runs(speech_device="cpu")).set_index("claim_id")
+    assert table.loc["hybrid_gain", "verdict"] == "not comparable"
+    reason = table.loc["hybrid_gain", "reason"]
+    assert "hybrid vs lenet: +9.2% time" in reason and "not comparable" in reason
+    assert "ours timed on cpu, the study's on a GPU" in reason
+    assert "hybrid vs lenet: +1.18 pts" in reason  # the accuracy part is still shown
+    assert table.loc["cbam_gain", "verdict"] == "supported"  # accuracy only: judged
+    # Digits: the study's CPU and ours are the same kind: ratios judged, machines named.
+    assert table.loc["self_attention_cost", "verdict"] == "supported"
+    assert "ours timed on cpu, the study's on its CPU" in table.loc["self_attention_cost", "reason"]
+    # Runs that do not record their device are never compared with the study's times.
+    unknown = stats.verdicts(study_like_runs().drop(columns="device")).set_index("claim_id")
+    assert unknown.loc["self_attention_cost", "verdict"] == "not comparable"
+    assert "device not recorded" in unknown.loc["self_attention_cost", "reason"]
+
+
+def test_our_machine_is_named_from_the_runs():
+    runs = study_like_runs(speech_device="gpu")
+    runs = runs.assign(gpu_name="NVIDIA H200", provenance=[{"cpu": "Xeon"}] * len(runs))
+    timing = stats.time_comparability(runs, "fsdd", "spectrogram")
+    assert timing["comparable"]
+    expected = "ours timed on gpu (NVIDIA H200, Xeon), the study's on a GPU, one run each"
+    assert timing["machines"] == expected

@@ -14,7 +14,11 @@ baseline" but "how do they rank, and which differences matter in practice".
   with a region of practical equivalence (ROPE) of `ROPE_PTS` points: P(worse),
   P(equivalent), P(better). Seeds are independent runs on one fixed split, so the
   posterior uses no cross-validation correlation (rho = 0): mean of the differences,
-  variance s^2 / n, n - 1 degrees of freedom.
+  variance s^2 / n, n - 1 degrees of freedom, with s from `attnlab.stats.spread`:
+  the sample sd floored at the item noise of the difference (`stats.item_noise`, from
+  the test items `accuracy_matrix` records in `matrix.attrs["test_items"]`). Without
+  spread and without known test items there is no posterior (NaN, "n/a"), never
+  P = 1 from zero variance.
 """
 
 from __future__ import annotations
@@ -26,16 +30,25 @@ import pandas as pd
 from baycomp.single import Posterior
 from scipy import stats
 
+from attnlab import stats as attn_stats
+
 ALPHA = 0.05
 ROPE_PTS = 0.5
 DECISION = 0.95
 
 
 def accuracy_matrix(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    """Test accuracy in points, one row per seed that every variant ran, one column each."""
+    """Test accuracy in points, one row per seed that every variant ran, one column each.
+
+    `attrs["test_items"]` maps each variant to its runs' number of test items (where
+    the runs record it), for the spread floor of `bayes_vs_baseline`.
+    """
     of = runs[runs["dataset"] == dataset]
     matrix = 100 * of.pivot(index="seed", columns="variant", values="test_accuracy")
-    return matrix.dropna(axis=0, how="any")
+    matrix = matrix.dropna(axis=0, how="any")
+    items = {v: attn_stats.n_test_items(runs_of) for v, runs_of in of.groupby("variant")}
+    matrix.attrs["test_items"] = {v: m for v, m in items.items() if m is not None}
+    return matrix
 
 
 def critical_difference(k: int, n: int, alpha: float = ALPHA) -> float:
@@ -101,14 +114,18 @@ def rank_table(matrix: pd.DataFrame, baseline: str) -> pd.DataFrame:
     )
 
 
-def bayes_pair(x, y, rope: float = ROPE_PTS) -> dict:
-    """P(x - y < -rope), P(|x - y| <= rope), P(x - y > rope) from paired scores (points)."""
+def bayes_pair(x, y, rope: float = ROPE_PTS, floor_sd: float = math.nan) -> dict:
+    """P(x - y < -rope), P(|x - y| <= rope), P(x - y > rope) from paired scores (points).
+
+    The sd of the differences is `attn_stats.spread`'s: floored at `floor_sd`, NaN
+    (no posterior) with no spread and no floor.
+    """
     d = np.asarray(x, dtype=float) - np.asarray(y, dtype=float)
-    n = d.size
-    out = {"n_seeds": n, "diff_pts": float(d.mean()) if n else math.nan}
-    if n < 2:
+    s = attn_stats.spread(d, floor_sd)
+    out = {"n_seeds": s.n, "diff_pts": s.mean, "sd_floored": s.floored}
+    if math.isnan(s.sd):
         return out | dict.fromkeys(["p_worse", "p_equivalent", "p_better"], math.nan)
-    posterior = Posterior(d.mean(), d.var(ddof=1) / n, n - 1, rope)
+    posterior = Posterior(s.mean, s.se**2, s.df, rope)
     worse, equivalent, better = posterior.probs()
     return out | {
         "p_worse": float(worse),
@@ -122,7 +139,16 @@ def decide(row: dict, threshold: float = DECISION) -> str:
     for key, word in (("p_better", "better"), ("p_equivalent", "equivalent"), ("p_worse", "worse")):
         if row[key] >= threshold:
             return word
-    return "undecided" if not math.isnan(row["p_better"]) else "n/a (one seed)"
+    if not math.isnan(row["p_better"]):
+        return "undecided"
+    return "n/a (one seed)" if row["n_seeds"] < 2 else "n/a (no spread, test items unknown)"
+
+
+def difference_floor(matrix: pd.DataFrame, variant: str, baseline: str) -> float:
+    """Item noise (points) of variant - baseline from `matrix.attrs["test_items"]`."""
+    items = matrix.attrs.get("test_items", {})
+    arms = [(matrix[v].mean() / 100, items.get(v)) for v in (variant, baseline)]
+    return 100 * attn_stats.item_noise(*arms)
 
 
 def bayes_vs_baseline(matrix: pd.DataFrame, baseline: str, rope: float = ROPE_PTS) -> pd.DataFrame:
@@ -130,9 +156,10 @@ def bayes_vs_baseline(matrix: pd.DataFrame, baseline: str, rope: float = ROPE_PT
     rows = []
     for variant in (v for v in matrix.columns if v != baseline):
         row = {"variant": variant, "baseline": baseline, "rope_pts": rope}
-        row |= bayes_pair(matrix[variant], matrix[baseline], rope)
+        floor = difference_floor(matrix, variant, baseline)
+        row |= bayes_pair(matrix[variant], matrix[baseline], rope, floor)
         rows.append(row | {"decision": decide(row)})
-    columns = ["variant", "baseline", "rope_pts", "n_seeds", "diff_pts"]
+    columns = ["variant", "baseline", "rope_pts", "n_seeds", "diff_pts", "sd_floored"]
     columns += ["p_worse", "p_equivalent", "p_better", "decision"]
     return pd.DataFrame(rows, columns=columns)
 

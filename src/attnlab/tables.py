@@ -448,21 +448,14 @@ def summary_markdown(
     if provenance:
         parts += ["Runs made with:", "", *provenance, ""]
     parts += [overview]
-    if "n_seeds" in verdict_table and (verdict_table["n_seeds"] == 1).any():
-        parts += ["With one seed, no claim can be supported or contradicted: see Verdicts.", ""]
+    if "n_seeds" in verdict_table and (verdict_table["n_seeds"] < stats.MIN_VERDICT_SEEDS).any():
+        fewer = f"Below {stats.MIN_VERDICT_SEEDS} seeds"
+        parts += [f"{fewer}, no claim can be supported or contradicted: see Verdicts.", ""]
     for dataset, table in study_tables.items():
         parts += [f"## {dataset}: the study's table, ours next to the study's", ""]
         parts += [to_markdown(format_study_table(table))]
     parts += ["## Across domains: best attention variant vs its baseline", ""]
     parts += [to_markdown(format_cross_domain(cross_domain)) if len(cross_domain) else "(none)\n"]
-    parts += ["## Verdicts on the study's claims", "", _rule_line(), ""]
+    parts += ["## Verdicts on the study's claims", "", stats.RULE_SUMMARY, ""]
     parts += [to_markdown(format_verdicts(verdict_table))]
     return "\n".join(parts)
-
-
-def _rule_line() -> str:
-    return (
-        "Rule: supported = Holm-adjusted paired-t p < 0.05 over seeds and the 95% CI on the "
-        "claimed side of 0 (and containing a claimed value); contradicted = the 95% CI excludes "
-        "the claim; otherwise inconclusive. One seed is always inconclusive."
-    )
