@@ -51,7 +51,10 @@ def study(tmp_path_factory, mirror):
     variants = {d: {"variants": s["variants"]} for d, s in config["datasets"].items()}
     overlay.write_text(yaml.safe_dump({"seeds": SEEDS, "datasets": variants}))
     configfiles = (STUDY_CONFIG, TINY_CONFIG, overlay)
-    result = run_snakemake(workdir, configfiles=configfiles, config={"mirror": mirror})
+    # The whole DAG of two datasets and two seeds: minutes on 2 cores, more on a busy machine.
+    result = run_snakemake(
+        workdir, configfiles=configfiles, config={"mirror": mirror}, timeout=1800
+    )
     if result.returncode != 0:
         pytest.fail("tiny study failed\n" + describe_failure(result, workdir))
     return workdir, configfiles, config
