@@ -332,6 +332,9 @@ class Family:
     default_stages: tuple[int, ...]
     options: Mapping[str, Option]
     channels: Mapping[int, int] = field(default_factory=dict)  # filters of each stage's conv
+    # Where the study timed this family's runs: the kind of device ("cpu" | "gpu") our
+    # runs must match for its time ratios to compare, and the machine in words.
+    study_machine: tuple[str, str] = ("", "a machine not recorded")
 
     def check_size(self, size, where: str) -> None:
         """Refuse an image size the network cannot take (a pooling layer would get 0)."""
@@ -352,6 +355,7 @@ FAMILIES: dict[str, Family] = {
         (1,),
         {},
         channels={1: 32, 2: 64},
+        study_machine=("cpu", "its CPU, one run each"),
     ),
     "spectrogram": Family(
         "spectrogram",
@@ -368,6 +372,7 @@ FAMILIES: dict[str, Family] = {
             "head_dropout": Option(0.0, float, "dropout after each dense layer", 0.0, 0.99),
         },
         channels={1: 6, 2: 16},
+        study_machine=("gpu", "a GPU, one run each"),
     ),
 }
 

@@ -47,8 +47,8 @@ variants ran, a part is
   included), or a claimed value outside the one-run prediction interval
   ("little": the whole CI at or above `LITTLE_GAIN_PTS`);
 - not comparable: a time part whose study number was measured on another kind
-  of device than ours (`STUDY_MACHINES`: the digits study on its CPU, the
-  spectrogram study on a GPU; ours from the runs' `device`). Time is always
+  of device than ours (`registry.Family.study_machine`: the digits study on its
+  CPU, the spectrogram study on a GPU; ours from the runs' `device`). Time is always
   judged as a ratio (% of b's time, per seed), never in seconds, and only
   against a study ratio taken on the same kind of device; the reason names both
   machines. A part that is not comparable is left out of its Holm family;
@@ -96,12 +96,6 @@ LITTLE_GAIN_PTS = 0.5
 VERDICTS = ("supported", "contradicted", "inconclusive", "not comparable", "not run")
 VERDICT_COLUMNS = ["claim_id", "claim", "dataset", "n_seeds", "estimate", "interval"]
 VERDICT_COLUMNS += ["p_value", "test", "verdict", "reason"]
-# Where the study timed its runs (STUDY.md, registry.Study): the kind of device our
-# runs' `device` must match for a time ratio to be compared, and its name.
-STUDY_MACHINES = {
-    "digits": ("cpu", "its CPU, one run each"),
-    "spectrogram": ("gpu", "a GPU, one run each"),
-}
 RULE_SUMMARY = (
     "Rule (docs/statistics.md): no verdict below 3 seeds; intervals at each part's Holm step; "
     "supported = Holm-adjusted paired-t p < 0.05, the CI of the mean on the claimed side of 0 "
@@ -674,9 +668,10 @@ def time_comparability(runs: pd.DataFrame, dataset: str, family: str) -> dict:
     """Whether our time ratios compare with the study's: the same kind of device.
 
     `comparable` is True when every run of `dataset` used the kind of device the
-    study timed `family` on (`STUDY_MACHINES`); `machines` names both.
+    study timed `family` on (`registry.Family.study_machine`); `machines` names both.
     """
-    kind, study = STUDY_MACHINES.get(family, ("", "a machine not recorded"))
+    record = registry.FAMILIES.get(family)
+    kind, study = record.study_machine if record else registry.Family.study_machine
     devices, ours = _our_machine(runs[runs["dataset"] == dataset])
     machines = f"ours timed on {ours}, the study's on {study}"
     return {"comparable": devices == {kind}, "machines": machines}

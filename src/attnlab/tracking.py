@@ -137,20 +137,19 @@ def export(store: Path | str, runs: Sequence[Mapping[str, Path]]) -> pd.DataFram
     client = mlflow.MlflowClient(tracking_uri=tracking_uri(store))
     rows, known = [], {}
     for files in runs:
-        metrics = json.loads(Path(files["metrics"]).read_text())
+        raw = Path(files["metrics"]).read_bytes()
+        metrics, digest = json.loads(raw), hashlib.sha256(raw).hexdigest()
         dataset, key = metrics["dataset"], run_key(metrics)
         experiment_id = _experiment_id(client, store, dataset)
         if experiment_id not in known:
             known[experiment_id] = _logged_runs(client, experiment_id)
-        digest = hashlib.sha256(Path(files["metrics"]).read_bytes()).hexdigest()
         earlier = known[experiment_id].get(key)
         if earlier is not None and earlier.data.tags.get(HASH_TAG) == digest:
-            rows.append({"run": key, "dataset": dataset, "mlflow_run_id": earlier.info.run_id})
-            rows[-1]["status"] = "unchanged"
-            continue
-        if earlier is not None:
-            client.delete_run(earlier.info.run_id)
-        run_id = log_run(client, experiment_id, files, metrics, digest)
-        status = "replaced" if earlier is not None else "logged"
+            run_id, status = earlier.info.run_id, "unchanged"
+        else:
+            if earlier is not None:
+                client.delete_run(earlier.info.run_id)
+            run_id = log_run(client, experiment_id, files, metrics, digest)
+            status = "replaced" if earlier is not None else "logged"
         rows.append({"run": key, "dataset": dataset, "mlflow_run_id": run_id, "status": status})
     return pd.DataFrame(rows, columns=["run", "dataset", "mlflow_run_id", "status"])

@@ -48,10 +48,10 @@ class GatherExcite(AttentionBlock):
         if not self.parametric:
             return
         if self.extent == 0:
-            specs, shape = [((height, width), 1, "valid")], input_shape
+            specs = [((height, width), 1, "valid")]
         else:
             specs = [(3, 2, "same")] * int(math.log2(self.extent))
-            shape = input_shape
+        shape = input_shape
         for index, (kernel, stride, padding) in enumerate(specs):
             conv = layers.DepthwiseConv2D(
                 kernel,

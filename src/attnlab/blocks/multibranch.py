@@ -17,6 +17,8 @@ def _grouped_conv_norm(block, filters, groups, name, shape, **conv_options):
     Separate convs rather than Conv2D(groups=...): Keras runs a grouped conv on CPU
     through XLA, which TensorFlow's profiler cannot count (`attnlab.cost`).
     """
+    if shape[-1] % groups:
+        raise ValueError(f"{block.name}: {groups} groups must divide {shape[-1]} channels")
     part = (*shape[:-1], shape[-1] // groups)
     convs = []
     for group in range(groups):
@@ -70,8 +72,6 @@ class SelectiveKernel(AttentionBlock):
 
     def build(self, input_shape):
         channels = input_shape[-1]
-        if channels % self.groups:
-            raise ValueError(f"{self.name}: groups={self.groups} must divide {channels} channels")
         self.paths = [
             _grouped_conv_norm(
                 self,
@@ -125,8 +125,6 @@ class SplitAttention(AttentionBlock):
 
     def build(self, input_shape):
         channels = input_shape[-1]
-        if channels % self.radix:
-            raise ValueError(f"{self.name}: radix={self.radix} must divide {channels} channels")
         self.convs, self.norm = _grouped_conv_norm(
             self,
             self.radix * channels,
