@@ -183,6 +183,14 @@ def test_fold_runs_pool_into_one_prediction_per_recording(tone_study):
     folds = pd.DataFrame(pooled["folds"])
     assert list(folds["fold"]) == [1, 2, 3]
     assert pooled["train_seconds"] == pytest.approx(folds["train_seconds"].sum())
+    # Each held-out speaker is a unit of analysis: its fold, items and accuracy.
+    groups = pd.DataFrame(pooled["groups"]).set_index("group")
+    assert pooled["group_by"] == "speaker" and set(groups.index) == set(SPEAKERS)
+    assert (groups["items"] == 12).all()
+    manifest = pd.read_parquet(tone_study / "results/by_speaker/cache/manifest.parquet")
+    assert (predictions["group"] == manifest["speaker"].to_numpy()[predictions["item"]]).all()
+    for speaker, group in groups.iterrows():
+        assert group["accuracy"] == pytest.approx(correct[predictions["group"] == speaker].mean())
 
 
 @pytest.mark.slow
@@ -190,8 +198,10 @@ def test_fold_speaker_and_split_gap_tables(tone_study):
     by_fold = pd.read_csv(tone_study / f"{GROUPED}/folds.csv")
     (row,) = by_fold.itertuples()
     assert (row.variant, row.n_seeds, row.n_folds) == ("lenet", 2, 3)
+    assert row.unit == "3 speakers x 2 seeds"
     fold_means = [getattr(row, f"fold{k}_pts") for k in (1, 2, 3)]
     assert row.mean_pts == pytest.approx(np.mean(fold_means))
+    assert row.ci_low <= row.mean_pts <= row.ci_high
     speakers = pd.read_csv(tone_study / f"{GROUPED}/speakers.csv")
     assert set(speakers["speaker"]) == set(SPEAKERS) and (speakers["items"] == 12).all()
     # Leave-one-speaker-out: each speaker is its fold, so the two tables agree.

@@ -100,9 +100,121 @@ def test_pooling_refuses_an_item_tested_twice():
         folds.pool_runs(*zip(*runs, strict=True))
 
 
+def grouped_runs(accuracies: dict[str, dict[str, list[float]]], items: int = 100):
+    """Pooled runs of dataset d: per variant, per speaker one accuracy per seed (4, 5, ...),
+    one speaker per fold (leave-one-speaker-out)."""
+    rows = []
+    for variant, by_speaker in accuracies.items():
+        n_seeds = len(next(iter(by_speaker.values())))
+        for i in range(n_seeds):
+            groups = [
+                {"group": name, "fold": k + 1, "items": items, "accuracy": values[i]}
+                for k, (name, values) in enumerate(by_speaker.items())
+            ]
+            rows.append(
+                {
+                    "dataset": "d",
+                    "variant": variant,
+                    "seed": 4 + i,
+                    "test_accuracy": np.mean([g["accuracy"] for g in groups]),
+                    "train_seconds": 10.0 + i,
+                    "n_test": items * len(groups),
+                    "group_by": "speaker",
+                    "groups": groups,
+                    "folds": [{"fold": g["fold"], "test_accuracy": g["accuracy"]} for g in groups],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+SPEAKER_ACCURACY = {
+    "base": {"ann": [0.80, 0.82], "bob": [0.70, 0.66], "cy": [0.90, 0.92], "di": [0.60, 0.64]},
+    "new": {"ann": [0.84, 0.86], "bob": [0.69, 0.69], "cy": [0.95, 0.93], "di": [0.66, 0.70]},
+}
+
+
+def test_grouped_comparison_is_over_speakers_with_nadeau_bengio():
+    from scipy import stats as scipy_stats
+
+    from attnlab import stats
+
+    runs = grouped_runs(SPEAKER_ACCURACY, items=5000)  # the item-noise floor stays below
+    result = stats.compare_pair(runs, "d", "new", "base", "accuracy")
+    # By hand: per speaker the difference of the seed means; n = 4 speakers, df = 3.
+    d = 100 * np.array([0.04, 0.01, 0.03, 0.06])
+    se = d.std(ddof=1) * np.sqrt(1 / 4 + (1 / 4) / (1 - 1 / 4))  # rho = 1/K, K = 4 folds
+    low, high = scipy_stats.t.interval(0.95, 3, loc=d.mean(), scale=se)
+    assert (result["n"], result["n_seeds"], result["unit"]) == (4, 2, "4 speakers x 2 seeds")
+    assert result["estimate"] == pytest.approx(d.mean())
+    assert (result["ci_low"], result["ci_high"]) == pytest.approx((low, high))
+    assert result["p"] == pytest.approx(2 * scipy_stats.t.sf(d.mean() / se, 3))
+    assert "Nadeau-Bengio" in result["test"] and np.isnan(result["p_wilcoxon"])
+    # Time stays a per-run quantity, paired over the 2 seeds.
+    time = stats.compare_pair(runs, "d", "new", "base", "time")
+    assert (time["n"], time["unit"]) == (2, "2 seeds")
+
+
+def test_grouped_ranking_and_fold_table_use_the_speakers():
+    from attnlab import ranking
+
+    runs = grouped_runs(SPEAKER_ACCURACY)
+    matrix = ranking.accuracy_matrix(runs, "d")
+    assert list(matrix.index) == ["ann", "bob", "cy", "di"]
+    assert matrix.loc["bob", "base"] == pytest.approx(68.0)
+    assert matrix.attrs["unit"] == "4 speakers x 2 seeds" and matrix.attrs["rho"] == 0.25
+    assert matrix.attrs["test_items"] == {"base": 100, "new": 100}
+    table = folds.fold_table(runs).set_index("variant")
+    assert table.loc["base", "unit"] == "4 speakers x 2 seeds"
+    assert table.loc["base", "mean_pts"] == pytest.approx(75.5)
+
+
+def test_cmh_over_speakers_matches_the_textbook_formula():
+    from scipy import stats as scipy_stats
+
+    from attnlab import stats
+
+    rng = np.random.default_rng(0)
+    strata = np.repeat(["ann", "bob", "cy"], [40, 60, 50])
+    a = rng.random(150) < np.select([strata == "ann", strata == "bob"], [0.9, 0.6], 0.75)
+    b = rng.random(150) < np.select([strata == "ann", strata == "bob"], [0.8, 0.5], 0.7)
+    result = stats.cmh_test(a, b, strata)
+    numerator, variance = 0.0, 0.0
+    for name in ("ann", "bob", "cy"):
+        sa, sb = a[strata == name], b[strata == name]
+        n1, n2 = len(sa), len(sb)
+        correct, wrong = sa.sum() + sb.sum(), (~sa).sum() + (~sb).sum()
+        n = n1 + n2
+        numerator += sa.sum() - n1 * correct / n
+        variance += n1 * n2 * correct * wrong / (n**2 * (n - 1))
+    chi2 = (abs(numerator) - 0.5) ** 2 / variance
+    assert result["p"] == pytest.approx(scipy_stats.chi2.sf(chi2, 1))
+    assert result["strata"] == 3 and 0 < result["p_heterogeneity"] < 1
+    # Two perfect classifiers carry no information: NaN, never p = 1.
+    perfect = stats.cmh_test(np.ones(10, bool), np.ones(10, bool), strata[:10])
+    assert np.isnan(perfect["p"])
+
+
 def test_split_gap_is_the_random_minus_the_grouped_accuracy():
-    random = pd.DataFrame({"variant": ["v"] * 3, "test_accuracy": [0.98, 0.97, 0.99]})
-    grouped = pd.DataFrame({"variant": ["v"] * 3 + ["w"], "test_accuracy": [0.90, 0.88, 0.92, 0.5]})
+    from scipy import stats as scipy_stats
+
+    random = pd.DataFrame(
+        {
+            "dataset": "r",
+            "variant": "base",
+            "seed": [4, 5, 6],
+            "test_accuracy": [0.98, 0.97, 0.99],
+            "n_test": 10_000,
+        }
+    )
+    grouped = grouped_runs(SPEAKER_ACCURACY, items=5000)
     (row,) = folds.split_gap_table(random, grouped).itertuples()
-    assert row.overstatement_pts == pytest.approx(8.0)
-    assert row.overstatement_ci_low < 8.0 < row.overstatement_ci_high
+    assert (row.random_unit, row.grouped_unit) == ("3 seeds", "4 speakers x 2 seeds")
+    assert row.overstatement_pts == pytest.approx(98.0 - 75.5)
+    # By hand: Welch over the random seeds and the speakers (Nadeau-Bengio, rho = 1/4).
+    speakers = 100 * np.array([0.81, 0.68, 0.91, 0.62])
+    va = np.var([98, 97, 99], ddof=1) / 3
+    vb = speakers.var(ddof=1) * (1 / 4 + 1 / 3)
+    df = (va + vb) ** 2 / (va**2 / 2 + vb**2 / 3)
+    half = scipy_stats.t.ppf(0.975, df) * np.sqrt(va + vb)
+    assert row.overstatement_ci_low == pytest.approx(22.5 - half)
+    assert row.overstatement_ci_high == pytest.approx(22.5 + half)

@@ -76,7 +76,7 @@ def test_rank_table_and_too_few_seeds():
     assert "CD = " in ranking.friedman_line(table)
     one_seed = ranking.rank_table(MATRIX.iloc[:1], "base")
     assert one_seed["friedman_p"].isna().all()
-    assert "needs >= 3 variants and >= 2 seeds" in ranking.friedman_line(one_seed)
+    assert "needs >= 3 variants and >= 2 units" in ranking.friedman_line(one_seed)
 
 
 def test_bayes_posterior_by_hand():
@@ -100,7 +100,7 @@ def test_bayes_decisions():
     assert table.loc["gc", "decision"] == "undecided"
     assert table.loc["gc", "p_equivalent"] > table.loc["gc", "p_worse"] > 0.1
     one = ranking.bayes_vs_baseline(MATRIX.iloc[:1], "base")
-    assert (one["decision"] == "n/a (one seed)").all()
+    assert (one["decision"] == "n/a (n = 1)").all()
 
 
 def test_accuracy_matrix_keeps_seeds_every_variant_ran():

@@ -11,7 +11,7 @@ import yaml
 from conftest import STUDY_CONFIG, TINY_CONFIG, describe_failure, run_snakemake
 from PIL import Image
 
-from attnlab import stats, tables
+from attnlab import tables, verdicts
 
 pytestmark = pytest.mark.slow
 
@@ -114,15 +114,15 @@ def test_new_blocks_ran_over_both_seeds_with_their_maps(study):
 
 def test_verdicts_name_every_claim_and_are_inconclusive_with_one_seed(study):
     workdir, _, _ = study
-    verdicts = pd.read_csv(workdir / "results/tables/verdicts.csv")
-    assert len(verdicts) == 6
-    assert set(verdicts["verdict"]) <= {
+    verdict_table = pd.read_csv(workdir / "results/tables/verdicts.csv")
+    assert len(verdict_table) == 6
+    assert set(verdict_table["verdict"]) <= {
         "supported",
         "contradicted",
         "inconclusive",
         "not comparable",
     }
-    assert (verdicts["n_seeds"] == len(SEEDS)).all()
+    assert (verdict_table["n_seeds"] == len(SEEDS)).all()
     run_dirs = sorted(path.parent for path in workdir.glob("results/*/*/seed4/metrics.json"))
     runs = tables.load_runs(
         [d / "metrics.json" for d in run_dirs], [d / "predictions.parquet" for d in run_dirs]
@@ -131,7 +131,7 @@ def test_verdicts_name_every_claim_and_are_inconclusive_with_one_seed(study):
         [d / "predictions.parquet" for d in run_dirs],
         [{"dataset": d.parent.parent.name, "variant": d.parent.name, "seed": 4} for d in run_dirs],
     )
-    single = stats.verdicts(runs, predictions)
+    single = verdicts.verdicts(runs, predictions)
     assert (single["verdict"] == "inconclusive").all()
     assert single["reason"].str.contains("n=1").all()
 

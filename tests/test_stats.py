@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attnlab import stats
+from attnlab import stats, verdicts
 
 # Small, distinct per-seed wobbles (fractions of accuracy / seconds), so that no
 # two variants differ by the same amount on every seed.
@@ -195,8 +195,8 @@ def test_compare_with_predictions_summarises_mcnemar():
 def test_verdicts_supported_with_five_seeds():
     # The speech runs are timed on a GPU, as the study's were, so hybrid's time ratio
     # is comparable (see test_time_claims_across_hardware for CPU runs).
-    table = stats.verdicts(study_like_runs())
-    assert set(table["verdict"]) <= set(stats.VERDICTS)
+    table = verdicts.verdicts(study_like_runs())
+    assert set(table["verdict"]) <= set(verdicts.VERDICTS)
     for claim in ("se_best", "spatial_hurts", "self_attention_cost", "cbam_gain", "hybrid_gain"):
         assert verdict_of(table, claim) == "supported", table.set_index("claim_id").loc[
             claim, "reason"
@@ -212,10 +212,10 @@ def test_verdicts_supported_with_five_seeds():
 
 
 def test_cost_reading():
-    assert stats.cost_reading(20.0, 15.0) == "FLOPs +15.0% explain 75% of it: mostly arithmetic"
-    assert stats.cost_reading(145.0, 13.0).endswith("mostly implementation overhead")
-    assert stats.cost_reading(-3.0, 1.0) == "FLOPs +1.0%; no extra time"
-    assert stats.cost_reading(float("nan"), 1.0) == ""
+    assert verdicts.cost_reading(20.0, 15.0) == "FLOPs +15.0% explain 75% of it: mostly arithmetic"
+    assert verdicts.cost_reading(145.0, 13.0).endswith("mostly implementation overhead")
+    assert verdicts.cost_reading(-3.0, 1.0) == "FLOPs +1.0%; no extra time"
+    assert verdicts.cost_reading(float("nan"), 1.0) == ""
 
 
 def test_verdicts_contradicted_with_five_seeds():
@@ -223,7 +223,7 @@ def test_verdicts_contradicted_with_five_seeds():
         "digits": {"spatial": 0.975, "se": 0.972},  # spatial helps; cbam beats se
         "speech": {"cbam": 0.9777, "lenet_bn": 0.9950},  # +0.5, not +1.95; lenet_bn best
     }
-    table = stats.verdicts(study_like_runs(**overrides))
+    table = verdicts.verdicts(study_like_runs(**overrides))
     for claim in ("se_best", "spatial_hurts", "cbam_gain", "cbam_vs_lenet_bn"):
         assert verdict_of(table, claim) == "contradicted", claim
     assert "excludes" in table.set_index("claim_id").loc["cbam_gain", "reason"]
@@ -238,13 +238,13 @@ def test_verdicts_inconclusive_when_differences_are_noise():
     runs.loc[digits & (runs["variant"] == "se"), "test_accuracy"] += [
         -0.003, 0.004, -0.002, 0.001, 0.003
     ]  # fmt: skip
-    table = stats.verdicts(runs)
+    table = verdicts.verdicts(runs)
     assert verdict_of(table, "spatial_hurts") == "inconclusive"
     assert verdict_of(table, "se_best") == "inconclusive"
 
 
 def test_verdicts_with_one_seed_are_inconclusive_and_say_so():
-    table = stats.verdicts(study_like_runs(seeds=(4,)))
+    table = verdicts.verdicts(study_like_runs(seeds=(4,)))
     assert (table["verdict"] == "inconclusive").all()
     assert table["reason"].str.contains("n=1").all()
     assert (table["n_seeds"] == 1).all()
@@ -259,7 +259,7 @@ def test_one_seed_verdict_reports_the_runs_mcnemar_test():
         preds[: 40 if variant in ("base", "lenet") else 5] += 1  # baselines miss 35 more
         rows.append(pd.DataFrame({"item": np.arange(400), "label": labels, "pred": preds % 10}))
         rows[-1] = rows[-1].assign(dataset=dataset, variant=variant, seed=4)
-    table = stats.verdicts(runs, pd.concat(rows)).set_index("claim_id")
+    table = verdicts.verdicts(runs, pd.concat(rows)).set_index("claim_id")
     assert table.loc["cbam_gain", "verdict"] == "inconclusive"
     assert table.loc["cbam_gain", "p_value"] < 1e-6  # b=35, c=0: significant for this run
     assert "McNemar p=" in table.loc["cbam_gain", "reason"]
@@ -268,33 +268,35 @@ def test_one_seed_verdict_reports_the_runs_mcnemar_test():
 
 def test_verdicts_mark_missing_variants_and_datasets_not_run():
     runs = study_like_runs()
-    table = stats.verdicts(runs[runs["variant"] != "hybrid"])
+    table = verdicts.verdicts(runs[runs["variant"] != "hybrid"])
     assert verdict_of(table, "hybrid_gain") == "not run"
     assert "hybrid" in table.set_index("claim_id").loc["hybrid_gain", "reason"]
-    digits_only = stats.verdicts(runs[runs["family"] == "digits"])
+    digits_only = verdicts.verdicts(runs[runs["family"] == "digits"])
     assert (digits_only.loc[digits_only["dataset"] == "", "verdict"] == "not run").all()
-    assert len(digits_only) == len(stats.CLAIMS)
+    assert len(digits_only) == len(verdicts.CLAIMS)
 
 
 def test_judge_rule_on_intervals():
     # A claimed value is judged against the one-run prediction interval (pi_*), its
     # direction against the CI of the mean (ci_*); before issue 19 the CI did both.
     r = {"n": 5, "p_holm": 0.01}
-    gain = stats.Part("a", "b", claim=1.95)
+    gain = verdicts.Part("a", "b", claim=1.95)
     wide = {"pi_low": 0.5, "pi_high": 3.1}
-    assert stats._judge(gain, r | wide | {"ci_low": 1.2, "ci_high": 2.4}) == "supported"
-    assert stats._judge(gain, r | wide | {"ci_low": 1.2, "ci_high": 1.6}) == "supported"
+    assert verdicts._judge(gain, r | wide | {"ci_low": 1.2, "ci_high": 2.4}) == "supported"
+    assert verdicts._judge(gain, r | wide | {"ci_low": 1.2, "ci_high": 1.6}) == "supported"
     narrow = {"ci_low": 0.4, "ci_high": 0.7, "pi_low": 0.2, "pi_high": 0.9}
-    assert stats._judge(gain, r | narrow) == "contradicted"
+    assert verdicts._judge(gain, r | narrow) == "contradicted"
     unsure = wide | {"ci_low": -0.2, "ci_high": 2.4, "p_holm": 0.2}
-    assert stats._judge(gain, r | unsure) == "inconclusive"
-    assert stats._judge(gain, r | wide | {"ci_low": 1.2, "ci_high": 2.4, "n": 2}) == "inconclusive"
-    hurts = stats.Part("a", "b", claim="<0")
-    assert stats._judge(hurts, r | {"ci_low": 0.0, "ci_high": 0.4}) == "contradicted"
-    assert stats._judge(hurts, r | {"ci_low": -0.4, "ci_high": -0.1}) == "supported"
-    little = stats.Part("a", "b", claim="little")
-    assert stats._judge(little, r | {"ci_low": -0.2, "ci_high": 0.3}) == "supported"
-    assert stats._judge(little, r | {"ci_low": 0.6, "ci_high": 1.3}) == "contradicted"
+    assert verdicts._judge(gain, r | unsure) == "inconclusive"
+    assert (
+        verdicts._judge(gain, r | wide | {"ci_low": 1.2, "ci_high": 2.4, "n": 2}) == "inconclusive"
+    )
+    hurts = verdicts.Part("a", "b", claim="<0")
+    assert verdicts._judge(hurts, r | {"ci_low": 0.0, "ci_high": 0.4}) == "contradicted"
+    assert verdicts._judge(hurts, r | {"ci_low": -0.4, "ci_high": -0.1}) == "supported"
+    little = verdicts.Part("a", "b", claim="little")
+    assert verdicts._judge(little, r | {"ci_low": -0.2, "ci_high": 0.3}) == "supported"
+    assert verdicts._judge(little, r | {"ci_low": 0.6, "ci_high": 1.3}) == "contradicted"
 
 
 # ------------------------------------- issue 19: one-run prediction intervals, n >= 3
@@ -312,9 +314,9 @@ def gain_runs(gains_pts, base=0.97, seeds=None, **columns) -> pd.DataFrame:
     return runs.assign(**columns)
 
 
-def gain_claim(value: float) -> stats.Claim:
-    return stats.Claim(
-        "gain", "cbam gains", "spectrogram", (stats.Part("cbam", "lenet", claim=value),)
+def gain_claim(value: float) -> verdicts.Claim:
+    return verdicts.Claim(
+        "gain", "cbam gains", "spectrogram", (verdicts.Part("cbam", "lenet", claim=value),)
     )
 
 
@@ -334,13 +336,13 @@ def test_study_value_inside_the_one_run_interval_is_not_contradicted():
     runs = gain_runs([1.2, 1.5, 1.8, 1.3, 1.7])
     mean_ci = stats.compare_pair(runs, "fsdd", "cbam", "lenet", "accuracy")
     assert mean_ci["ci_high"] < 1.95
-    row = stats.verdicts(runs, claims=[gain_claim(1.95)]).iloc[0]
+    row = verdicts.verdicts(runs, claims=[gain_claim(1.95)]).iloc[0]
     assert row["verdict"] == "supported", row["reason"]
     assert "one-run PI [+0.72 pts, +2.28 pts]" in row["interval"]
 
 
 def test_study_value_far_outside_the_one_run_interval_is_contradicted():
-    row = stats.verdicts(gain_runs([1.2, 1.5, 1.8, 1.3, 1.7]), claims=[gain_claim(4.0)]).iloc[0]
+    row = verdicts.verdicts(gain_runs([1.2, 1.5, 1.8, 1.3, 1.7]), claims=[gain_claim(4.0)]).iloc[0]
     assert row["verdict"] == "contradicted"
     assert "excludes" in row["reason"] and "one-run PI" in row["reason"]
 
@@ -352,10 +354,10 @@ def test_no_verdict_below_three_seeds():
         "digits": {"spatial": 0.975, "se": 0.972},
         "speech": {"cbam": 0.9777, "lenet_bn": 0.9950},
     }
-    table = stats.verdicts(study_like_runs(seeds=(1, 2), **overrides))
+    table = verdicts.verdicts(study_like_runs(seeds=(1, 2), **overrides))
     assert (table["verdict"] == "inconclusive").all()
     assert table["reason"].str.startswith("n < 3 (n=2)").all()
-    three = stats.verdicts(study_like_runs(seeds=(1, 2, 3), **overrides))
+    three = verdicts.verdicts(study_like_runs(seeds=(1, 2, 3), **overrides))
     assert verdict_of(three, "cbam_gain") == "contradicted"
 
 
@@ -368,8 +370,8 @@ def test_holm_levels_follow_the_holm_steps():
 
 def test_verdict_intervals_are_holm_adjusted_and_wider_than_unadjusted():
     runs = study_like_runs()
-    claims = [c for c in stats.CLAIMS if c.family == "digits"]
-    results = stats._part_results(runs, None, "reduced_mnist", "digits", claims)
+    claims = [c for c in verdicts.CLAIMS if c.family == "digits"]
+    results = verdicts._part_results(runs, None, "reduced_mnist", "digits", claims)
     raw = stats.compare_pair(runs, "reduced_mnist", "se", "base", "accuracy")
     adjusted = results[("se", "base", "accuracy")]
     assert adjusted["confidence"] > stats.CONFIDENCE
@@ -378,7 +380,7 @@ def test_verdict_intervals_are_holm_adjusted_and_wider_than_unadjusted():
     assert (adjusted["ci_low"], adjusted["ci_high"]) == pytest.approx(
         stats.t_interval(s, adjusted["confidence"])
     )
-    table = stats.verdicts(runs).set_index("claim_id")
+    table = verdicts.verdicts(runs).set_index("claim_id")
     assert table.loc["se_best", "interval"].startswith(f"{adjusted['confidence']:.1%} CI")
 
 
@@ -428,10 +430,10 @@ def test_tiny_spread_verdict_is_floored_at_item_noise():
     # Gains of +0.60, +0.61, +0.62 points on 300 items: an sd of 0.01 points made this
     # "supported"; the item-noise floor (about 1.4 points) leaves it inconclusive.
     runs = gain_runs([0.60, 0.61, 0.62], n_test=300)
-    row = stats.verdicts(runs, claims=[gain_claim(0.6)]).iloc[0]
+    row = verdicts.verdicts(runs, claims=[gain_claim(0.6)]).iloc[0]
     assert row["verdict"] == "inconclusive" and "floored" in row["reason"]
     assert (
-        stats.verdicts(runs.drop(columns="n_test"), claims=[gain_claim(0.6)]).iloc[0]["verdict"]
+        verdicts.verdicts(runs.drop(columns="n_test"), claims=[gain_claim(0.6)]).iloc[0]["verdict"]
         == "supported"
     )  # the same runs without item counts: the sample sd alone
 
@@ -456,7 +458,7 @@ def test_compare_table_floors_identical_differences():
 # ------------------------------------------------- issue 19: time claims and hardware
 def test_time_claims_across_hardware():
     # The study timed speech on a GPU: our CPU ratio is not judged against its +9%.
-    table = stats.verdicts(study_like_runs(speech_device="cpu")).set_index("claim_id")
+    table = verdicts.verdicts(study_like_runs(speech_device="cpu")).set_index("claim_id")
     assert table.loc["hybrid_gain", "verdict"] == "not comparable"
     reason = table.loc["hybrid_gain", "reason"]
     assert "hybrid vs lenet: +9.2% time" in reason and "not comparable" in reason
@@ -467,7 +469,7 @@ def test_time_claims_across_hardware():
     assert table.loc["self_attention_cost", "verdict"] == "supported"
     assert "ours timed on cpu, the study's on its CPU" in table.loc["self_attention_cost", "reason"]
     # Runs that do not record their device are never compared with the study's times.
-    unknown = stats.verdicts(study_like_runs().drop(columns="device")).set_index("claim_id")
+    unknown = verdicts.verdicts(study_like_runs().drop(columns="device")).set_index("claim_id")
     assert unknown.loc["self_attention_cost", "verdict"] == "not comparable"
     assert "device not recorded" in unknown.loc["self_attention_cost", "reason"]
 
@@ -475,7 +477,7 @@ def test_time_claims_across_hardware():
 def test_our_machine_is_named_from_the_runs():
     runs = study_like_runs(speech_device="gpu")
     runs = runs.assign(gpu_name="NVIDIA H200", provenance=[{"cpu": "Xeon"}] * len(runs))
-    timing = stats.time_comparability(runs, "fsdd", "spectrogram")
+    timing = verdicts.time_comparability(runs, "fsdd", "spectrogram")
     assert timing["comparable"]
     expected = "ours timed on gpu (NVIDIA H200, Xeon), the study's on a GPU, one run each"
     assert timing["machines"] == expected

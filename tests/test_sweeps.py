@@ -132,7 +132,7 @@ def test_sweep_table_plot_and_rankings(sweep_study):
         in (sweep_study / "results/tables/sweeps/se_grid.md").read_text()
     )
     ranks = pd.read_csv(sweep_study / "results/tables/reduced_mnist/ranks.csv")
-    assert len(ranks) == 5 and (ranks["n_seeds"] == 3).all()
+    assert len(ranks) == 5 and (ranks["n_units"] == 3).all()
     assert ranks["friedman_p"].between(0, 1).all()
     bayes = pd.read_csv(sweep_study / "results/tables/reduced_mnist/bayes.csv")
     assert set(bayes["variant"]) == set(ranks["variant"]) - {"base"}

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from attnlab import figures, registry, stats, tables
+from attnlab import figures, registry, tables, verdicts
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "workflow" / "scripts"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -213,13 +213,15 @@ def test_write_table_csv_and_markdown(runs, tmp_path):
 def test_summary_markdown_has_tables_verdicts_and_seeds(runs):
     study = {d: tables.study_table(runs, d, b) for d, b in BASELINES.items()}
     cross = tables.cross_domain_table(runs, BASELINES)
-    verdicts = stats.verdicts(runs)
-    text = tables.summary_markdown(study, cross, verdicts, tables.seeds_line(runs))
+    verdict_table = verdicts.verdicts(runs)
+    text = tables.summary_markdown(study, cross, verdict_table, tables.seeds_line(runs))
     assert "Seeds used: tiny_fsdd: 1, 2 (n=2); tiny_mnist: 1, 2 (n=2)." in text
     for heading in ("## tiny_mnist", "## tiny_fsdd", "## Across domains", "## Verdicts"):
         assert heading in text
     assert "inconclusive" in text or "not run" in text
-    assert tables.summary_markdown(study, cross, verdicts, [4]).count("Seeds used: 4 (n=1).") == 1
+    assert (
+        tables.summary_markdown(study, cross, verdict_table, [4]).count("Seeds used: 4 (n=1).") == 1
+    )
 
 
 def test_format_p():
@@ -374,15 +376,15 @@ def test_table_scripts(run_dirs, tmp_path):
     assert len(pd.read_csv(out["mcnemar_csv"])) == 2 * 2
     # One dataset's verdicts: only the claims about its family (digits), each on it.
     dataset_verdicts = pd.read_csv(out["verdicts_csv"])
-    digits_claims = {c.id for c in stats.CLAIMS if c.family == "digits"}
+    digits_claims = {c.id for c in verdicts.CLAIMS if c.family == "digits"}
     assert set(dataset_verdicts["claim_id"]) == digits_claims
     assert set(dataset_verdicts["dataset"]) == {"tiny_mnist"}
     names = ("cross_domain_csv", "cross_domain_md", "verdicts_csv", "verdicts_md", "summary")
     out = {k: str(tmp_path / k) for k in names}
     params = {"baselines": BASELINES, "runs": identities(run_dirs), "sweeps": {}}
     run_script("tables", tmp_path, run_inputs(run_dirs), out, params)
-    verdicts = pd.read_csv(out["verdicts_csv"])
-    assert set(verdicts["verdict"]) <= set(stats.VERDICTS)
+    verdict_table = pd.read_csv(out["verdicts_csv"])
+    assert set(verdict_table["verdict"]) <= set(verdicts.VERDICTS)
     assert "Seeds used" in Path(out["summary"]).read_text()
 
 

@@ -6,8 +6,9 @@ so `pool_runs` joins the K fold runs into one run over all recordings: the poole
 `metrics.json` and `predictions.parquet` feed every per-dataset table, ranking and verdict
 as they are. The tables here add what only folds show:
 
-- `fold_table`: accuracy per fold (mean over seeds) and over folds x seeds with a
-  t-interval (n = folds x seeds);
+- `fold_table`: accuracy per fold (mean over seeds) and over the groups, the unit of
+  analysis (`attnlab.units`: each group's accuracy averaged over seeds, a t-interval
+  with df = groups - 1 and Nadeau and Bengio's correction for the shared training data);
 - `speaker_table`: accuracy per speaker, mean and t-interval over seeds;
 - `split_gap_table`: the same variants' random-split accuracy beside the grouped one, and
   how much the random split overstates accuracy (Welch interval of the difference).
@@ -19,9 +20,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
-from attnlab import stats
+from attnlab import stats, units
 from attnlab.tables import _interval
 
 # Keys that are sums over folds; per-epoch sample counts are epoch-weighted means, so that
@@ -31,12 +31,19 @@ PER_FOLD = ("fold", "test_accuracy", "test_items", "train_seconds", "epochs_run"
 
 
 def pool_runs(
-    metrics: Sequence[Mapping], predictions: Sequence[pd.DataFrame]
+    metrics: Sequence[Mapping],
+    predictions: Sequence[pd.DataFrame],
+    groups: Sequence | None = None,
+    group_by: str | None = None,
 ) -> tuple[dict, pd.DataFrame]:
     """One run over all recordings from the fold runs of one (dataset, variant, seed).
 
     Predictions are concatenated in item order; an item tested in two folds is an error.
     The pooled accuracy and loss are over all items; `folds` keeps each fold's numbers.
+    With `groups` (each manifest item's group, indexed by item) and `group_by` (the
+    manifest column they come from), the pooled predictions get a `group` column and
+    the pooled run its `groups`: per held-out group its fold, test items and accuracy,
+    the unit of analysis of `attnlab.units`.
     """
     if not metrics or len(metrics) != len(predictions):
         raise ValueError(f"pool_runs: {len(metrics)} fold metrics, {len(predictions)} predictions")
@@ -53,6 +60,9 @@ def pool_runs(
     pooled = pooled.sort_values("item", ignore_index=True)
     first = dict(metrics[0])
     first.pop("fold", None)
+    if groups is not None:
+        first |= {"group_by": group_by, "groups": _group_scores(metrics, predictions, groups)}
+        pooled["group"] = np.asarray(groups)[pooled["item"].to_numpy()]
     return first | {key: sum(m[key] for m in metrics) for key in SUMMED} | {
         "test_accuracy": float(np.mean(pooled["pred"] == pooled["label"])),
         "test_loss": _weighted_mean(metrics, "test_loss", "test_items"),
@@ -64,6 +74,26 @@ def pool_runs(
         "inputs": {str(m["fold"]): m["inputs"] for m in metrics},
         "folds": [{key: m[key] for key in PER_FOLD} for m in metrics],
     }, pooled
+
+
+def _group_scores(metrics, predictions, groups) -> list[dict]:
+    """Per held-out group: its fold, number of test items and accuracy."""
+    names = np.asarray(groups)
+    scores = []
+    for m, fold in zip(metrics, predictions, strict=True):
+        correct = (fold["pred"] == fold["label"]).to_numpy()
+        held_out = names[fold["item"].to_numpy()]
+        for name in dict.fromkeys(held_out):
+            mine = held_out == name
+            scores.append(
+                {
+                    "group": str(name),
+                    "fold": m["fold"],
+                    "items": int(mine.sum()),
+                    "accuracy": float(correct[mine].mean()),
+                }
+            )
+    return sorted(scores, key=lambda g: (g["fold"], g["group"]))
 
 
 def _weighted_mean(metrics: Sequence[Mapping], key: str, weight: str) -> float:
@@ -81,21 +111,21 @@ def fold_accuracies(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def fold_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per variant: accuracy (points) per fold, mean over seeds; and over folds x seeds."""
-    units = fold_accuracies(runs)
+    """Per variant: accuracy (points) per fold, mean over seeds; and over the groups."""
+    per_run = fold_accuracies(runs)
     rows = []
-    for variant, of in units.groupby("variant", sort=False):
+    for variant, of in per_run.groupby("variant", sort=False):
         points = 100 * of["accuracy"]
-        low, high = stats.points_ci(points)
         per_fold = points.groupby(of["fold"]).mean()
         pooled = 100 * runs.loc[runs["variant"] == variant, "test_accuracy"]
+        groups = _variant_units(runs, variant)
         row = {
             "variant": variant,
             "n_seeds": of["seed"].nunique(),
             "n_folds": len(per_fold),
-            "mean_pts": points.mean(),
-            "ci_low": low,
-            "ci_high": high,
+            "unit": groups.label(),
+            "mean_pts": groups.values[variant].mean(),
+            **dict(zip(("ci_low", "ci_high"), _unit_interval(groups, variant), strict=True)),
             "worst_fold_pts": per_fold.min(),
             "pooled_pts": pooled.mean(),
         }
@@ -103,12 +133,25 @@ def fold_table(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _variant_units(runs: pd.DataFrame, variant: str) -> units.Units:
+    (dataset,) = runs.loc[runs["variant"] == variant, "dataset"].unique()
+    return units.accuracy_units(runs, dataset, [variant])
+
+
+def _unit_interval(of: units.Units, variant: str) -> tuple[float, float]:
+    """t-interval of the mean over units, sd floored at one unit's item noise."""
+    values = of.values[variant]
+    floor = 100 * stats.item_noise((values.mean() / 100, of.items.get(variant)))
+    low, high = stats.t_interval(stats.spread(values, floor, of.rho))
+    return float(np.clip(low, 0, 100)), float(np.clip(high, 0, 100))
+
+
 def format_fold_table(table: pd.DataFrame) -> pd.DataFrame:
     folds = [c for c in table.columns if c.startswith("fold") and c.endswith("_pts")]
-    text = pd.DataFrame({"variant": table["variant"], "seeds": table["n_seeds"].astype(str)})
+    text = pd.DataFrame({"variant": table["variant"], "n": table["unit"]})
     for column in folds:
         text[f"fold {column[4:-4]} (%)"] = table[column].map("{:.2f}".format)
-    text["folds x seeds (%)"] = [
+    text["mean over groups (%)"] = [
         f"{r.mean_pts:.2f} {_interval(r.ci_low, r.ci_high, 2)}" for r in table.itertuples()
     ]
     text["all recordings (%)"] = table["pooled_pts"].map("{:.2f}".format)
@@ -160,28 +203,30 @@ def split_gap_table(random_runs: pd.DataFrame, grouped_runs: pd.DataFrame) -> pd
     """Per variant of both: random-split vs grouped accuracy (points) and the difference.
 
     The difference (random - grouped: how much a random split overstates accuracy) has a
-    Welch t-interval: the two sets of runs share seeds but not data, so they are not paired.
+    Welch t-interval: the two sets of runs share seeds but not data, so they are not
+    paired. Each arm is over its own units (`attnlab.units`: the random split's seeds,
+    the grouped set's speakers), its sd floored at its item noise.
     """
     rows = []
     shared = [v for v in grouped_runs["variant"].unique() if v in set(random_runs["variant"])]
     for variant in shared:
-        a = 100 * random_runs.loc[random_runs["variant"] == variant, "test_accuracy"]
-        b = 100 * grouped_runs.loc[grouped_runs["variant"] == variant, "test_accuracy"]
-        row = {"variant": variant, "random_seeds": len(a), "grouped_seeds": len(b)}
-        for name, points in (("random", a), ("grouped", b)):
-            low, high = stats.points_ci(points)
-            row |= {f"{name}_pts": points.mean(), f"{name}_ci_low": low, f"{name}_ci_high": high}
-        low = high = np.nan
-        if len(a) >= 2 and len(b) >= 2 and (a.std() > 0 or b.std() > 0):
-            welch = scipy_stats.ttest_ind(a, b, equal_var=False).confidence_interval()
-            low, high = welch.low, welch.high
-        overstatement = a.mean() - b.mean()
+        row = {"variant": variant}
+        arms = {}
+        for name, runs in (("random", random_runs), ("grouped", grouped_runs)):
+            of = _variant_units(runs, variant)
+            values = of.values[variant]
+            floor = 100 * stats.item_noise((values.mean() / 100, of.items.get(variant)))
+            arms[name] = stats.spread(values, floor, of.rho)
+            low, high = np.clip(stats.t_interval(arms[name]), 0, 100)
+            row |= {f"{name}_seeds": of.n_seeds, f"{name}_unit": of.label()}
+            row |= {f"{name}_pts": values.mean(), f"{name}_ci_low": low, f"{name}_ci_high": high}
+        gap = stats.welch(arms["random"], arms["grouped"])
         rows.append(
             row
             | {
-                "overstatement_pts": overstatement,
-                "overstatement_ci_low": low,
-                "overstatement_ci_high": high,
+                "overstatement_pts": gap["estimate"],
+                "overstatement_ci_low": gap["ci_low"],
+                "overstatement_ci_high": gap["ci_high"],
             }
         )
     return pd.DataFrame(rows)
@@ -197,7 +242,7 @@ def format_split_gap(table: pd.DataFrame, random_name: str, grouped_name: str) -
     return pd.DataFrame(
         {
             "variant": table["variant"],
-            "seeds": [f"{r.random_seeds} / {r.grouped_seeds}" for r in rows],
+            "n": [f"{r.random_unit} / {r.grouped_unit}" for r in rows],
             f"{random_name}: random split (%)": [cell(r, "random") for r in rows],
             f"{grouped_name}: unseen speakers (%)": [cell(r, "grouped") for r in rows],
             "overstated by (points)": [cell(r, "overstatement", "+") for r in rows],

@@ -31,6 +31,7 @@ from baycomp.single import Posterior
 from scipy import stats
 
 from attnlab import stats as attn_stats
+from attnlab import units
 
 ALPHA = 0.05
 ROPE_PTS = 0.5
@@ -38,16 +39,17 @@ DECISION = 0.95
 
 
 def accuracy_matrix(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    """Test accuracy in points, one row per seed that every variant ran, one column each.
+    """Test accuracy in points, one row per unit, one column per variant.
 
-    `attrs["test_items"]` maps each variant to its runs' number of test items (where
-    the runs record it), for the spread floor of `bayes_vs_baseline`.
+    The units are `attnlab.units`': the seeds every variant ran or, with grouped folds,
+    the groups (speakers), each averaged over those seeds. `attrs` carries
+    `test_items` (per variant, the items behind one value, for the spread floor of
+    `bayes_vs_baseline`), `rho` (the units' correlation) and `unit` (e.g.
+    "6 speakers x 2 seeds").
     """
-    of = runs[runs["dataset"] == dataset]
-    matrix = 100 * of.pivot(index="seed", columns="variant", values="test_accuracy")
-    matrix = matrix.dropna(axis=0, how="any")
-    items = {v: attn_stats.n_test_items(runs_of) for v, runs_of in of.groupby("variant")}
-    matrix.attrs["test_items"] = {v: m for v, m in items.items() if m is not None}
+    of = units.accuracy_units(runs, dataset)
+    matrix = of.values.dropna(axis=0, how="any")
+    matrix.attrs |= {"test_items": of.items, "rho": of.rho, "unit": of.label()}
     return matrix
 
 
@@ -63,15 +65,15 @@ def mean_ranks(matrix: pd.DataFrame) -> pd.Series:
 
 
 def friedman(matrix: pd.DataFrame) -> dict:
-    """Friedman's chi-square over seeds x variants, with mean ranks and Demsar's CD.
+    """Friedman's chi-square over units x variants, with mean ranks and Demsar's CD.
 
-    Needs at least 3 variants and 2 seeds; otherwise statistic and p are NaN and
+    Needs at least 3 variants and 2 units; otherwise statistic and p are NaN and
     `test` says why.
     """
     n, k = matrix.shape
-    out = {"n_seeds": n, "n_variants": k, "ranks": mean_ranks(matrix)}
+    out = {"n_units": n, "n_variants": k, "ranks": mean_ranks(matrix)}
     if k < 3 or n < 2:
-        reason = f"n/a (Friedman needs >= 3 variants and >= 2 seeds; {k} variants, {n} seeds)"
+        reason = f"n/a (Friedman needs >= 3 variants and >= 2 units; {k} variants, {n} units)"
         return out | {"statistic": math.nan, "p": math.nan, "cd": math.nan, "test": reason}
     result = stats.friedmanchisquare(*(matrix[c].to_numpy() for c in matrix.columns))
     return out | {
@@ -104,7 +106,8 @@ def rank_table(matrix: pd.DataFrame, baseline: str) -> pd.DataFrame:
             "variant": ranks.index,
             "mean_rank": ranks.to_numpy(),
             "accuracy_mean_pts": matrix[ranks.index].mean().to_numpy(),
-            "n_seeds": result["n_seeds"],
+            "n_units": result["n_units"],
+            "unit": matrix.attrs.get("unit", f"{len(matrix)} seeds"),
             "nemenyi_p_vs_baseline": [posthoc.loc[v, baseline] for v in ranks.index],
             "friedman_statistic": result["statistic"],
             "friedman_p": result["p"],
@@ -114,15 +117,16 @@ def rank_table(matrix: pd.DataFrame, baseline: str) -> pd.DataFrame:
     )
 
 
-def bayes_pair(x, y, rope: float = ROPE_PTS, floor_sd: float = math.nan) -> dict:
+def bayes_pair(x, y, rope: float = ROPE_PTS, floor_sd: float = math.nan, rho: float = 0.0):
     """P(x - y < -rope), P(|x - y| <= rope), P(x - y > rope) from paired scores (points).
 
     The sd of the differences is `attn_stats.spread`'s: floored at `floor_sd`, NaN
-    (no posterior) with no spread and no floor.
+    (no posterior) with no spread and no floor. `rho` > 0 (units sharing training
+    data) makes it baycomp's correlated t-test: variance sd^2 (1/n + rho/(1-rho)).
     """
     d = np.asarray(x, dtype=float) - np.asarray(y, dtype=float)
-    s = attn_stats.spread(d, floor_sd)
-    out = {"n_seeds": s.n, "diff_pts": s.mean, "sd_floored": s.floored}
+    s = attn_stats.spread(d, floor_sd, rho)
+    out = {"n_units": s.n, "diff_pts": s.mean, "sd_floored": s.floored}
     if math.isnan(s.sd):
         return out | dict.fromkeys(["p_worse", "p_equivalent", "p_better"], math.nan)
     posterior = Posterior(s.mean, s.se**2, s.df, rope)
@@ -141,7 +145,7 @@ def decide(row: dict, threshold: float = DECISION) -> str:
             return word
     if not math.isnan(row["p_better"]):
         return "undecided"
-    return "n/a (one seed)" if row["n_seeds"] < 2 else "n/a (no spread, test items unknown)"
+    return "n/a (n = 1)" if row["n_units"] < 2 else "n/a (no spread, test items unknown)"
 
 
 def difference_floor(matrix: pd.DataFrame, variant: str, baseline: str) -> float:
@@ -157,9 +161,11 @@ def bayes_vs_baseline(matrix: pd.DataFrame, baseline: str, rope: float = ROPE_PT
     for variant in (v for v in matrix.columns if v != baseline):
         row = {"variant": variant, "baseline": baseline, "rope_pts": rope}
         floor = difference_floor(matrix, variant, baseline)
-        row |= bayes_pair(matrix[variant], matrix[baseline], rope, floor)
+        rho = matrix.attrs.get("rho", 0.0)
+        row |= bayes_pair(matrix[variant], matrix[baseline], rope, floor, rho)
+        row["unit"] = matrix.attrs.get("unit", f"{len(matrix)} seeds")
         rows.append(row | {"decision": decide(row)})
-    columns = ["variant", "baseline", "rope_pts", "n_seeds", "diff_pts", "sd_floored"]
+    columns = ["variant", "baseline", "rope_pts", "n_units", "unit", "diff_pts", "sd_floored"]
     columns += ["p_worse", "p_equivalent", "p_better", "decision"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -170,7 +176,7 @@ def format_rank_table(table: pd.DataFrame) -> pd.DataFrame:
             "rank": table["mean_rank"].map("{:.2f}".format),
             "variant": table["variant"],
             "accuracy (%)": table["accuracy_mean_pts"].map("{:.2f}".format),
-            "seeds": table["n_seeds"].astype(str),
+            "n": table["unit"],
             "Nemenyi p vs baseline": table["nemenyi_p_vs_baseline"].map(_p),
         }
     )
@@ -181,7 +187,7 @@ def format_bayes(table: pd.DataFrame) -> pd.DataFrame:
         {
             "variant": table["variant"],
             "vs": table["baseline"],
-            "seeds": table["n_seeds"].astype(str),
+            "n": table["unit"],
             "Δ accuracy (points)": table["diff_pts"].map("{:+.2f}".format),
             f"P(worse by > {ROPE_PTS})": table["p_worse"].map(_prob),
             "P(equivalent)": table["p_equivalent"].map(_prob),
@@ -198,7 +204,7 @@ def friedman_line(table: pd.DataFrame) -> str:
         return first["test"] + "."
     return (
         f"Friedman chi2 = {first['friedman_statistic']:.2f}, p = {_p(first['friedman_p'])} "
-        f"over {first['n_seeds']} seeds x {len(table)} variants; Nemenyi critical difference "
+        f"over {first['unit']} x {len(table)} variants; Nemenyi critical difference "
         f"of mean ranks CD = {first['critical_difference']:.2f} (alpha {ALPHA})."
     )
 

@@ -21,10 +21,13 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from attnlab import cost, registry, stats
-
+from attnlab import cost, registry, stats, verdicts
 
 # ------------------------------------------------------------------- loading
+# `group`: the held-out group of each item of a pooled grouped-folds run.
+PREDICTION_COLUMNS = ("item", "label", "pred", "group")
+
+
 def _read_metrics(metrics: Path, predictions: Path) -> dict:
     run = json.loads(metrics.read_text())
     run["recipe"] = json.dumps(run["recipe"], sort_keys=True)
@@ -71,9 +74,16 @@ def load_histories(paths: Sequence[str | Path], identities: Sequence[Mapping]) -
 def load_predictions(
     paths: Sequence[str | Path], identities: Sequence[Mapping], probabilities: bool = False
 ) -> pd.DataFrame:
-    """Every run's `predictions.parquet` (item, label, pred; p0.. if asked)."""
-    columns = None if probabilities else ["item", "label", "pred"]
-    return _load_each(paths, identities, lambda p: pd.read_parquet(p, columns=columns))
+    """Every run's `predictions.parquet` (item, label, pred, group where recorded; p0.. if
+    asked)."""
+
+    def read(path: Path) -> pd.DataFrame:
+        if probabilities:
+            return pd.read_parquet(path)
+        recorded = pq.read_schema(path).names
+        return pd.read_parquet(path, columns=[c for c in PREDICTION_COLUMNS if c in recorded])
+
+    return _load_each(paths, identities, read)
 
 
 # -------------------------------------------------------------------- tables
@@ -156,7 +166,8 @@ def _cross_row(runs, dataset, family, variant, baseline, best) -> dict:
         "baseline": baseline,
         "variant": variant,
         "our_best": variant == best,
-        "n_seeds": acc["n"],
+        "n_seeds": acc["n_seeds"],
+        "unit": acc["unit"],
         "gain_pts": acc["estimate"],
         "gain_ci_low": acc["ci_low"],
         "gain_ci_high": acc["ci_high"],
@@ -320,7 +331,7 @@ def _cross_strings(r) -> dict:
         "dataset": r.dataset,
         "variant": r.variant + (" (our best)" if r.our_best else ""),
         "vs": r.baseline,
-        "seeds": r.n_seeds,
+        "n": r.unit,
         "gain (points)": f"{_num(r.gain_pts, 2, '+')} {gain}",
         "study gain (points)": _num(r.study_gain_pts, 2, "+"),
         "extra time (%)": f"{_num(r.time_pct, 1, '+')} {time}",
@@ -335,7 +346,7 @@ def _compare_strings(r) -> dict:
         "dataset": r.dataset,
         "variant": r.variant,
         "vs": r.baseline,
-        "seeds": r.n_seeds,
+        "n (accuracy)": r.unit,
         "Δ accuracy (points)": f"{_num(r.diff_pts, 2, '+')} {diff}",
         "test": r.test,
         "p (Holm)": format_p(r.p_holm),
@@ -366,7 +377,7 @@ def format_compare(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def format_verdicts(table: pd.DataFrame) -> pd.DataFrame:
-    """`stats.verdicts` with the p-value as text, for Markdown."""
+    """`verdicts.verdicts` with the p-value as text, for Markdown."""
     p_values = table["p_value"].map(format_p)
     return table.drop(columns=["claim_id"]).assign(p_value=p_values)
 
@@ -448,14 +459,14 @@ def summary_markdown(
     if provenance:
         parts += ["Runs made with:", "", *provenance, ""]
     parts += [overview]
-    if "n_seeds" in verdict_table and (verdict_table["n_seeds"] < stats.MIN_VERDICT_SEEDS).any():
-        fewer = f"Below {stats.MIN_VERDICT_SEEDS} seeds"
+    if "n_seeds" in verdict_table and (verdict_table["n_seeds"] < verdicts.MIN_VERDICT_SEEDS).any():
+        fewer = f"Below {verdicts.MIN_VERDICT_SEEDS} seeds"
         parts += [f"{fewer}, no claim can be supported or contradicted: see Verdicts.", ""]
     for dataset, table in study_tables.items():
         parts += [f"## {dataset}: the study's table, ours next to the study's", ""]
         parts += [to_markdown(format_study_table(table))]
     parts += ["## Across domains: best attention variant vs its baseline", ""]
     parts += [to_markdown(format_cross_domain(cross_domain)) if len(cross_domain) else "(none)\n"]
-    parts += ["## Verdicts on the study's claims", "", stats.RULE_SUMMARY, ""]
+    parts += ["## Verdicts on the study's claims", "", verdicts.RULE_SUMMARY, ""]
     parts += [to_markdown(format_verdicts(verdict_table))]
     return "\n".join(parts)

@@ -51,6 +51,7 @@ rule pool_folds:
     input:
         metrics=lambda wc: fold_files(wc, "metrics.json"),
         predictions=lambda wc: fold_files(wc, "predictions.parquet"),
+        manifest="results/{dataset}/cache/manifest.parquet",
     output:
         metrics="results/{dataset}/{variant}/seed{seed}/metrics.json",
         predictions="results/{dataset}/{variant}/seed{seed}/predictions.parquet",
@@ -60,5 +61,7 @@ rule pool_folds:
         dataset=one_of(FOLD_DATASETS),
     conda:
         "../envs/attnlab.yaml"
+    params:
+        group=lambda wc: dataset_config(wc.dataset)["split"]["group"],
     script:
         "../scripts/pool_folds.py"

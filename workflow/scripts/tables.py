@@ -14,7 +14,7 @@ Expects from the rule:
 
 from pathlib import Path
 
-from attnlab import provenance, stats, tables
+from attnlab import provenance, tables, verdicts
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
@@ -30,18 +30,18 @@ with job_log(snakemake.log[0]) as log:
         snakemake.output.cross_domain_md,
         tables.format_cross_domain(cross),
     )
-    verdicts = stats.verdicts(runs, predictions)
+    verdict_table = verdicts.verdicts(runs, predictions)
     tables.write_table(
-        verdicts,
+        verdict_table,
         snakemake.output.verdicts_csv,
         snakemake.output.verdicts_md,
-        tables.format_verdicts(verdicts),
+        tables.format_verdicts(verdict_table),
     )
     study = {d: tables.study_table(runs, d, b) for d, b in baselines.items()}
     overview = tables.overview_markdown(runs, baselines, dict(snakemake.params.sweeps))
     origins = provenance.summary_lines(runs.get("provenance", [None] * len(runs)))
     text = tables.summary_markdown(
-        study, cross, verdicts, tables.seeds_line(runs), overview, origins
+        study, cross, verdict_table, tables.seeds_line(runs), overview, origins
     )
     Path(snakemake.output.summary).write_text(text)
-    log.info("verdicts: %s", verdicts["verdict"].value_counts().to_dict())
+    log.info("verdicts: %s", verdict_table["verdict"].value_counts().to_dict())

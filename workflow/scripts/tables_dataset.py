@@ -13,7 +13,7 @@ Expects from the rule:
   log[0]                                 the job's log
 """
 
-from attnlab import stats, tables
+from attnlab import stats, tables, verdicts
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
@@ -38,11 +38,11 @@ with job_log(snakemake.log[0]) as log:
         tables.format_compare(comparison),
     )
     tables.write_table(stats.mcnemar_table(predictions, baseline), snakemake.output.mcnemar_csv)
-    verdicts = stats.dataset_verdicts(runs, predictions)
+    verdict_table = verdicts.dataset_verdicts(runs, predictions)
     tables.write_table(
-        verdicts,
+        verdict_table,
         snakemake.output.verdicts_csv,
         snakemake.output.verdicts_md,
-        tables.format_verdicts(verdicts),
+        tables.format_verdicts(verdict_table),
     )
     log.info("wrote the tables of %s", dataset)
