@@ -75,6 +75,8 @@ def test_sweep_table_and_conclusion_on_synthetic_runs():
     ):
         rows += [("se-ratio4", seed, low, 10.0), ("se-ratio16", seed, high, 12.0)]
     runs = pd.DataFrame(rows, columns=["variant", "seed", "test_accuracy", "train_seconds"])
+    # ratio4 validates best although ratio16 tests best: the pick is ratio4.
+    runs["validation_accuracy"] = runs["variant"].map({"se-ratio4": 0.99, "se-ratio16": 0.98})
     runs["dataset"] = "d"
     settings = [
         {"variant": "se-ratio4", "values": {"ratio": 4}},
@@ -90,9 +92,15 @@ def test_sweep_table_and_conclusion_on_synthetic_runs():
     assert (
         wide.loc[0, "accuracy_ci_low_pts"] == 0.0 and wide.loc[0, "accuracy_ci_high_pts"] == 100.0
     )
+    assert table["validation_mean_pts"].tolist() == pytest.approx([99.0, 98.0])
     text = sweeps.conclusion("r", runs, "d", table)
-    assert text.startswith("sweep r (3 seeds): best se-ratio16 at 96.00%; the settings differ")
+    assert text.startswith(
+        "sweep r (3 seeds): best on validation se-ratio4 (99.00%; test 90.00%); the settings differ"
+    )
     assert "paired t p = " in text
+    on_test = runs.assign(validation_accuracy=None)
+    text = sweeps.conclusion("r", on_test, "d", sweeps.sweep_table(on_test, "d", settings))
+    assert text.startswith("sweep r (3 seeds): no best named (the settings validate on the test")
 
 
 # --------------------------------------------------- the tiny sweep study over 3 seeds
@@ -128,7 +136,7 @@ def test_sweep_table_plot_and_rankings(sweep_study):
     assert set(table["ratio"]) == {8, 16} and set(table["learning_rate"]) == {0.001, 0.003}
     assert table["variant"].iloc[0] == "se"
     assert (
-        "sweep se_grid (3 seeds): best"
+        "sweep se_grid (3 seeds): no best named"
         in (sweep_study / "results/tables/sweeps/se_grid.md").read_text()
     )
     ranks = pd.read_csv(sweep_study / "results/tables/reduced_mnist/ranks.csv")

@@ -375,6 +375,20 @@ BAD_CONFIGS = {
         {"datasets": {"fsdd": {"split": GROUPED | {"compare_with": "x"}}}},
         ["config datasets.fsdd.split.compare_with: 'x' is not a dataset with a single split"],
     ),
+    "recipe-for-no-variant-of-the-family": (
+        {"datasets": {"fsdd": {"variant_recipes": {"nosuch": {"noisy_train": True}}}}},
+        ["config datasets.fsdd.variant_recipes.nosuch: not one of its variants"],
+    ),
+    "early-stopping-on-the-test-set": (
+        {
+            "datasets": {
+                "reduced_mnist": {
+                    "recipe": {"early_stopping": {"monitor": "val_loss", "patience": 2}}
+                }
+            }
+        },
+        ["early_stopping with validation: test would choose the epoch on the test set"],
+    ),
     "recipe-without-epochs": (
         {"datasets": {"reduced_mnist": {"recipe": {"epochs": None}}}},
         ["epochs", "None is not of type 'integer'"],
@@ -396,6 +410,14 @@ def test_bad_config_fails_at_once_naming_it(tmp_path, snakemake_cmd, case):
     for name in names:
         assert name in result.stdout, result.stdout
     assert "Job stats" not in result.stdout
+
+
+def test_an_overlay_narrows_the_variants_and_their_recipes_are_ignored(tmp_path, snakemake_cmd):
+    # config.yaml has a recipe for hybrid; narrowing fsdd's variants must not trip on it.
+    overlay = {"datasets": {"fsdd": {"variants": ["lenet", "cbam"]}}}
+    result = dry_run_with(tmp_path, snakemake_cmd, overlay)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "variant_recipes.hybrid: ignored" in result.stdout
 
 
 def test_speaker_split_without_a_speaker_fails_at_once(tmp_path, snakemake_cmd):

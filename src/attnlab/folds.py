@@ -68,6 +68,7 @@ def pool_runs(
         "test_loss": _weighted_mean(metrics, "test_loss", "test_items"),
         "train_samples": _weighted_mean(metrics, "train_samples", "epochs_run"),
         "val_samples": _weighted_mean(metrics, "val_samples", "epochs_run"),
+        "validation_accuracy": _validation_accuracy(metrics),
         "best_epoch": None,
         "resumed": any(m["resumed"] for m in metrics),
         "resumed_from_epoch": None,
@@ -94,6 +95,14 @@ def _group_scores(metrics, predictions, groups) -> list[dict]:
                 }
             )
     return sorted(scores, key=lambda g: (g["fold"], g["group"]))
+
+
+def _validation_accuracy(metrics: Sequence[Mapping]) -> float | None:
+    """The folds' validation accuracies weighted by their validation sets (None if any
+    fold has none)."""
+    if any(m.get("validation_accuracy") is None for m in metrics):
+        return None
+    return _weighted_mean(metrics, "validation_accuracy", "val_samples")
 
 
 def _weighted_mean(metrics: Sequence[Mapping], key: str, weight: str) -> float:

@@ -244,6 +244,21 @@ def best_epoch(history: pd.DataFrame, recipe: dict) -> int:
     return int(history["epoch"].iloc[index])
 
 
+def validation_accuracy(history: pd.DataFrame, recipe: dict) -> float | None:
+    """Validation accuracy of the weights the run keeps: the score selections use.
+
+    The best epoch's when early stopping restores it, else the last epoch's. None when
+    the recipe validates on the test set: that score is the test score, and a selection
+    made on it would be a selection on the test set.
+    """
+    if recipe["validation"] == "test":
+        return None
+    stopping = recipe["early_stopping"] or {}
+    restored = stopping.get("restore_best_weights", False)
+    epoch = best_epoch(history, recipe) if restored else int(history["epoch"].iloc[-1])
+    return float(history.loc[history["epoch"] == epoch, "val_accuracy"].iloc[0])
+
+
 def evaluate_saved(model_path: Path, x: np.ndarray, y: np.ndarray, batch_size: int):
     """Reload the saved model (as a user would) and score the test set."""
     import keras
@@ -320,6 +335,8 @@ def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
         "train_seconds": fit_seconds + float(earlier["seconds"].sum()),
         "epochs_run": int(len(history)),
         "best_epoch": best_epoch(history, recipe),
+        "validation": recipe["validation"],
+        "validation_accuracy": validation_accuracy(history, recipe),
         "params": int(model.count_params()),
         "forward_flops": cost.forward_flops(model),
         "block_flops": sum(b["flops"] for b in cost.block_costs(model).values()),

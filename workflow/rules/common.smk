@@ -5,6 +5,7 @@ import jsonschema
 import yaml
 
 from attnlab import codehash, registry, spec, sweeps
+from snakemake.logging import logger
 
 MNIST_NAMES = [
     "train-images-idx3-ubyte",
@@ -239,11 +240,7 @@ def check_config():
             raise ValueError(
                 f"config datasets.{dataset}.baseline: {cfg['baseline']!r} is not in its variants"
             )
-        for variant in cfg["variant_recipes"]:
-            if variant not in VARIANTS[dataset]:
-                raise ValueError(
-                    f"config datasets.{dataset}.variant_recipes.{variant}: not one of its variants"
-                )
+        check_variant_recipes(dataset)
         validations = {recipe_of(dataset, v)["validation"] for v in VARIANTS[dataset]}
         if "val" in validations and "val" not in splits_of(dataset):
             raise ValueError(
@@ -256,6 +253,27 @@ def check_config():
         ):
             raise ValueError(
                 f"config datasets.{dataset}.path: {cfg['path']} is not a folder"
+            )
+
+
+def check_variant_recipes(dataset):
+    """Recipes of unselected variants are ignored (an overlay may narrow `variants`);
+    a name no variant of the family has is an error. Early stopping must not select its
+    epoch on the test set."""
+    cfg = dataset_config(dataset)
+    for variant in cfg["variant_recipes"]:
+        where = f"config datasets.{dataset}.variant_recipes.{variant}"
+        if variant in VARIANTS[dataset]:
+            continue
+        if variant not in registry.names(cfg["family"]):
+            raise ValueError(f"{where}: not one of its variants")
+        logger.info(f"{where}: ignored ({variant} is not in the dataset's variants)")
+    for variant in VARIANTS[dataset]:
+        recipe = recipe_of(dataset, variant)
+        if recipe["early_stopping"] and recipe["validation"] == "test":
+            raise ValueError(
+                f"config datasets.{dataset} ({variant}): early_stopping with validation: "
+                "test would choose the epoch on the test set; use validation: split or val"
             )
 
 
