@@ -416,7 +416,7 @@ def overview_markdown(
 ) -> str:
     """Per dataset: the ranking (with its diagram), the variants practically equivalent
     to (or better / worse than) the baseline, and the sweeps' conclusions, n stated."""
-    from attnlab import ranking, sweeps
+    from attnlab import power, ranking, sweeps
 
     parts = []
     for dataset, baseline in baselines.items():
@@ -424,8 +424,9 @@ def overview_markdown(
         ranks = ranking.rank_table(matrix, baseline)
         bayes = ranking.bayes_vs_baseline(matrix, baseline)
         order = ", ".join(f"{r.variant} ({r.mean_rank:.2f})" for r in ranks.itertuples())
-        parts += [f"## {dataset}: ranking (n={len(matrix)} seeds)", ""]
-        parts += [f"Mean rank over seeds (1 = best): {order}.", ""]
+        unit = matrix.attrs["unit"]
+        parts += [f"## {dataset}: ranking (n = {unit})", ""]
+        parts += [f"Mean rank over {unit.split(' x ')[0]} (1 = best): {order}.", ""]
         parts += [ranking.friedman_line(ranks), ""]
         parts += [f"![critical difference](figures/{dataset}/critical_difference.png)", ""]
         rope = f"|Δ| <= {ranking.ROPE_PTS} points"
@@ -437,13 +438,32 @@ def overview_markdown(
             named = bayes.loc[bayes["decision"] == decision, "variant"]
             parts += [f"- {text}: {', '.join(named) or 'none'}."]
         undecided = bayes.loc[~bayes["decision"].isin(["equivalent", "better", "worse"])]
-        parts += [f"- Undecided at P >= 0.95: {', '.join(undecided['variant']) or 'none'}.", ""]
+        parts += [f"- Undecided at P >= 0.95: {', '.join(undecided['variant']) or 'none'}."]
+        parts += [_seeds_needed(power.power_table(runs, dataset, baseline), undecided), ""]
         for name, sweep in sweep_params.items():
             if sweep["dataset"] == dataset:
                 table = sweeps.sweep_table(runs, dataset, sweep["settings"])
                 parts += [f"- {sweeps.conclusion(name, runs, dataset, table)}"]
         parts += [""]
     return "\n".join(parts)
+
+
+def _seeds_needed(table: pd.DataFrame, undecided: pd.DataFrame) -> str:
+    """One line: for each undecided variant, the seeds its decision needs (power.md)."""
+    rows = table[table["variant"].isin(undecided["variant"])]
+    if rows.empty:
+        return "- Seeds needed: every variant is decided."
+    cells = []
+    for r in rows.itertuples():
+        if pd.notna(r.seeds_to_decide):
+            cells.append(f"{r.variant} {int(r.seeds_to_decide)} ({r.decision})")
+        else:
+            cells.append(f"{r.variant} n/a ({r.note or r.decision})")
+    return (
+        "- Seeds to decide if the spread stays as seen (power.md; a forecast): "
+        + ", ".join(cells)
+        + "."
+    )
 
 
 def summary_markdown(

@@ -438,7 +438,7 @@ FIGURES = [
     "gradcam",
 ]
 STUDY_TABLES = ["cross_domain", "verdicts", "params"]
-RANKING_TABLES = ["ranks", "posthoc", "bayes"]
+RANKING_TABLES = ["ranks", "posthoc", "bayes", "power"]
 FOLD_TABLES = ["folds", "speakers"]
 
 

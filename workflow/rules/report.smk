@@ -55,6 +55,13 @@ rule rankings:
             "Bayes vs baseline",
         ),
         bayes_md="results/tables/{dataset}/bayes.md",
+        power_csv=table_report(
+            "results/tables/{dataset}/power.csv",
+            "power",
+            "{dataset}",
+            "seeds needed",
+        ),
+        power_md="results/tables/{dataset}/power.md",
         diagram=dataset_report(
             "{dataset}", "critical_difference", "critical_difference"
         ),

@@ -8,11 +8,12 @@ Expects from the rule:
   output.ranks_csv, output.ranks_md mean ranks, Friedman, Demsar's CD, Nemenyi p vs baseline
   output.posthoc_csv                Nemenyi p-values of every pair
   output.bayes_csv, output.bayes_md Bayesian comparison with the baseline (ROPE 0.5 points)
+  output.power_csv, output.power_md the seeds each comparison needs, from the spread so far
   output.diagram                    PNG: critical-difference diagram
   log[0]                            the job's log
 """
 
-from attnlab import figures, ranking, tables
+from attnlab import figures, power, ranking, tables
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
@@ -32,9 +33,13 @@ with job_log(snakemake.log[0]) as log:
     tables.write_table(
         bayes, snakemake.output.bayes_csv, snakemake.output.bayes_md, ranking.format_bayes(bayes)
     )
+    needed = power.power_table(runs, dataset, baseline)
+    tables.write_table(
+        needed, snakemake.output.power_csv, snakemake.output.power_md, power.format_power(needed)
+    )
     line = ranking.friedman_line(ranks)
     log.info("%s: %s", dataset, line)
-    title = f"{snakemake.params.title}: mean ranks over seeds (1 = best)"
+    title = f"{snakemake.params.title}: mean ranks over {matrix.attrs['unit']} (1 = best)"
     if ranks["critical_difference"].notna().all():
         cd = float(ranks["critical_difference"].iloc[0])
         ranked = ranks.set_index("variant")["mean_rank"]
