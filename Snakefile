@@ -19,9 +19,13 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/tracking.smk"
+include: "workflow/rules/sequential.smk"
 
 
 rule all:
     default_target: True
     input:
-        all_targets(),
+        **{dataset: dataset_targets(dataset) for dataset in DATASETS},
+        # One input function per dataset: with `sequential`, each waits on its own
+        # decision rounds, so the datasets' rounds are found (and run) side by side.
+        study=study_targets(),

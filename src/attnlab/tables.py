@@ -473,19 +473,26 @@ def summary_markdown(
     seeds: str | Sequence[int],
     overview: str = "",
     provenance: Sequence[str] = (),
+    decisions: Mapping[str, pd.DataFrame] | None = None,
 ) -> str:
     """`results/summary.md`: the overview (`overview_markdown`), the study tables,
     cross-domain table and verdicts.
 
     `seeds` is the seeds line (`seeds_line(runs)`) or the list of seeds used;
-    `provenance` the lines of `attnlab.provenance.summary_lines` (where the runs came from).
+    `provenance` the lines of `attnlab.provenance.summary_lines` (where the runs came from);
+    `decisions` each dataset's `attnlab.sequential.decisions_table` (seeds on demand).
     """
+    from attnlab import sequential
+
     if not isinstance(seeds, str):
         seeds = f"Seeds used: {', '.join(map(str, seeds))} (n={len(seeds)})."
     parts = ["# attnlab: results summary", "", seeds, ""]
     if provenance:
         parts += ["Runs made with:", "", *provenance, ""]
     parts += [overview]
+    for dataset, table in (decisions or {}).items():
+        parts += [f"## {dataset}: seeds on demand (decisions.md)", ""]
+        parts += [to_markdown(sequential.format_decisions(table))]
     if "n_seeds" in verdict_table and (verdict_table["n_seeds"] < verdicts.MIN_VERDICT_SEEDS).any():
         fewer = f"Below {verdicts.MIN_VERDICT_SEEDS} seeds"
         parts += [f"{fewer}, no claim can be supported or contradicted: see Verdicts.", ""]

@@ -1,10 +1,11 @@
+import json
 import re
 from pathlib import Path
 
 import jsonschema
 import yaml
 
-from attnlab import codehash, registry, spec, sweeps
+from attnlab import codehash, registry, sequential, spec, sweeps
 from snakemake.logging import logger
 
 MNIST_NAMES = [
@@ -67,11 +68,38 @@ def configured_recipe(dataset, variant):
     return {**cfg["recipe"], **cfg["variant_recipes"].get(variant, {})}
 
 
-def recipe_keys_schema():
-    schema = yaml.safe_load(
+def config_schema():
+    return yaml.safe_load(
         (Path(workflow.basedir) / "workflow/schemas/config.schema.yaml").read_text()
     )
+
+
+def recipe_keys_schema():
+    schema = config_schema()
     return {"$defs": schema["$defs"], **schema["$defs"]["recipe_keys"]}
+
+
+def sequential_settings():
+    """config sequential with the schema's defaults filled in (None when off)."""
+    if config["sequential"] is None:
+        return None
+    fields = config_schema()["properties"]["sequential"]["oneOf"][1]["properties"]
+    defaults = {k: v["default"] for k, v in fields.items() if "default" in v}
+    settings = defaults | config["sequential"]
+    if settings["max_seeds"] < settings["min_seeds"]:
+        raise ValueError(
+            f"config sequential: max_seeds {settings['max_seeds']} is below min_seeds "
+            f"{settings['min_seeds']}"
+        )
+    return settings
+
+
+SEQUENTIAL = sequential_settings()
+SEED_SEQUENCE = (
+    sequential.seed_sequence(config["seeds"], SEQUENTIAL["max_seeds"])
+    if SEQUENTIAL
+    else [int(seed) for seed in config["seeds"]]
+)
 
 
 def expand_sweeps():
@@ -372,12 +400,53 @@ def train_mem_mb(wildcards, attempt):
 
 
 def run_ids(dataset):
-    """dataset, variant and seed of every run of a dataset, in `run_files` order."""
+    """dataset, variant and seed of every run of a dataset, in `run_files` order.
+
+    With `sequential`, the seeds each variant ends with (the last decision round's)."""
+    seeds = final_seeds(dataset) if SEQUENTIAL else None
     return [
         {"dataset": dataset, "variant": variant, "seed": int(seed)}
         for variant in variants_of(dataset)
-        for seed in SEEDS
+        for seed in (seeds[variant] if seeds else SEEDS)
     ]
+
+
+def round_file(dataset, round_):
+    """The state of one decision round (a checkpoint: reading it waits for it)."""
+    job = checkpoints.decide_seeds.get(dataset=dataset, round=str(round_))
+    return job.output[0]
+
+
+def round_seeds(dataset, round_):
+    """Seeds per variant that decision round `round_` judges."""
+    if round_ == 0:
+        return sequential.first_round(variants_of(dataset), SEED_SEQUENCE, SEQUENTIAL)
+    return json.loads(Path(round_file(dataset, round_ - 1)).read_text())["seeds"]
+
+
+def last_round(dataset):
+    """The number of the round that decided every variant (or reached max_seeds)."""
+    round_ = 0
+    while not json.loads(Path(round_file(dataset, round_)).read_text())["done"]:
+        round_ += 1
+    return round_
+
+
+def final_seeds(dataset):
+    return json.loads(Path(round_file(dataset, last_round(dataset))).read_text())[
+        "seeds"
+    ]
+
+
+def round_runs(wildcards, name):
+    """One file per run that decision round `wildcards.round` judges."""
+    seeds = round_seeds(wildcards.dataset, int(wildcards.round))
+    runs = [
+        {"dataset": wildcards.dataset, "variant": v, "seed": s, "fold": None}
+        for v, of in seeds.items()
+        for s in of
+    ]
+    return [training_file(run, name) for run in runs]
 
 
 def run_files(dataset, name):
@@ -396,6 +465,11 @@ def fold_run_ids(dataset):
 def fold_run_files(dataset, name):
     """One file per training job, e.g. every history.csv (each fold's of a grouped set)."""
     return [training_file(run, name) for run in fold_run_ids(dataset)]
+
+
+def every_training_file(name):
+    """One file per training job of every dataset."""
+    return [f for dataset in DATASETS for f in fold_run_files(dataset, name)]
 
 
 def training_file(run, name):
@@ -452,6 +526,8 @@ def dataset_outputs(dataset):
         f"results/figures/{dataset}/{name}.png"
         for name in (*FIGURES, "critical_difference")
     ]
+    if SEQUENTIAL:
+        tables.append(f"results/tables/{dataset}/decisions.csv")
     if dataset in FOLD_DATASETS:
         tables += [f"results/tables/{dataset}/{name}.csv" for name in FOLD_TABLES]
         if compared_with(dataset):
@@ -480,18 +556,21 @@ def table_report(path, caption, category, name):
     )
 
 
-def all_targets():
+def study_targets():
     targets = [f"results/tables/{name}.csv" for name in STUDY_TABLES] + [
         "results/summary.md"
     ]
-    for dataset in DATASETS:
-        targets += dataset_outputs(dataset)
     for name in SWEEPS:
         targets += [
             f"results/tables/sweeps/{name}.csv",
             f"results/figures/sweeps/{name}.png",
         ]
     return targets
+
+
+def dataset_targets(dataset):
+    """`dataset_outputs` as an input function (it may wait on decision rounds)."""
+    return lambda wildcards: dataset_outputs(dataset)
 
 
 check_config()
@@ -501,7 +580,8 @@ check_cross_dataset()
 wildcard_constraints:
     dataset=one_of(DATASETS),
     split="train|val|test",
-    seed=one_of(SEEDS),
+    seed=one_of([str(seed) for seed in SEED_SEQUENCE]),
+    round="[0-9]+",
     variant=one_of({v for dataset in DATASETS for v in variants_of(dataset)}),
     sweep=one_of(SWEEPS),
     pair=one_of(CROSS_PAIRS),

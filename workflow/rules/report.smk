@@ -103,8 +103,13 @@ rule sweep:
 
 rule study_tables:
     input:
-        metrics=[f for d in DATASETS for f in run_files(d, "metrics.json")],
-        predictions=[f for d in DATASETS for f in run_files(d, "predictions.parquet")],
+        metrics=lambda wc: [f for d in DATASETS for f in run_files(d, "metrics.json")],
+        predictions=lambda wc: [
+            f for d in DATASETS for f in run_files(d, "predictions.parquet")
+        ],
+        decisions=lambda wc: (
+            [round_file(d, last_round(d)) for d in DATASETS] if SEQUENTIAL else []
+        ),
     output:
         cross_domain_csv=table_report(
             "results/tables/cross_domain.csv", "cross_domain", "study", "cross-domain"
@@ -123,7 +128,7 @@ rule study_tables:
         "../envs/attnlab.yaml"
     params:
         baselines={d: dataset_config(d)["baseline"] for d in DATASETS},
-        runs=[run for d in DATASETS for run in run_ids(d)],
+        runs=lambda wc: [run for d in DATASETS for run in run_ids(d)],
         sweeps={name: sweep_params(name) for name in SWEEPS},
     script:
         "../scripts/tables.py"

@@ -3,12 +3,10 @@
 
 rule mlflow:
     input:
-        metrics=[f for d in DATASETS for f in fold_run_files(d, "metrics.json")],
-        history=[f for d in DATASETS for f in fold_run_files(d, "history.csv")],
-        predictions=[
-            f for d in DATASETS for f in fold_run_files(d, "predictions.parquet")
-        ],
-        models=[f for d in DATASETS for f in fold_run_files(d, "model.keras")],
+        metrics=lambda wc: every_training_file("metrics.json"),
+        history=lambda wc: every_training_file("history.csv"),
+        predictions=lambda wc: every_training_file("predictions.parquet"),
+        models=lambda wc: every_training_file("model.keras"),
     output:
         store=directory("results/mlruns"),
     log:

@@ -6,15 +6,17 @@ Expects from the rule:
   params.runs                        dataset, variant and seed of each run
   params.baselines                   dict dataset -> baseline variant
   params.sweeps                      dict sweep -> {"dataset", "settings"} (their conclusions)
+  input.decisions                    with config sequential: each dataset's last decision round
   output.cross_domain_csv, output.cross_domain_md   best attention variant vs baseline per domain
   output.verdicts_csv, output.verdicts_md           the study's claims tested
   output.summary                                    results/summary.md
   log[0]                                            the job's log
 """
 
+import json
 from pathlib import Path
 
-from attnlab import provenance, tables, verdicts
+from attnlab import provenance, sequential, tables, verdicts
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
@@ -40,8 +42,12 @@ with job_log(snakemake.log[0]) as log:
     study = {d: tables.study_table(runs, d, b) for d, b in baselines.items()}
     overview = tables.overview_markdown(runs, baselines, dict(snakemake.params.sweeps))
     origins = provenance.summary_lines(runs.get("provenance", [None] * len(runs)))
+    decided = {}
+    for path in snakemake.input.decisions:
+        state = json.loads(Path(path).read_text())
+        decided[state["dataset"]] = sequential.decisions_table(state)
     text = tables.summary_markdown(
-        study, cross, verdict_table, tables.seeds_line(runs), overview, origins
+        study, cross, verdict_table, tables.seeds_line(runs), overview, origins, decided
     )
     Path(snakemake.output.summary).write_text(text)
     log.info("verdicts: %s", verdict_table["verdict"].value_counts().to_dict())
