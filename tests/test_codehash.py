@@ -71,10 +71,27 @@ def test_a_subpackage_counts_every_module_it_holds(tmp_path):
     assert code_hash(module_files(tmp_path, ["models", "blocks"])) != reference
 
 
-def test_the_training_hash_covers_every_block_module(repo_root):
-    from attnlab.codehash import module_files
+def test_the_training_hash_covers_every_module_a_training_imports(repo_root):
+    from attnlab.codehash import imported_files
 
     package = repo_root / "src" / "attnlab"
-    files = module_files(package, ["models", "layers", "blocks", "registry", "train"])
-    assert {f.name for f in files} >= {"simam.py", "triplet.py", "base.py", "layers.py"}
-    assert all(f.is_file() for f in files)
+    names = {f.relative_to(package).as_posix() for f in imported_files(package, ["train"])}
+    blocks = {f"blocks/{f.name}" for f in (package / "blocks").glob("*.py")}
+    assert names >= blocks | {"layers.py", "kernels.py", "models.py", "registry.py", "cost.py"}
+    assert "train.py" in names and "tables.py" not in names
+
+
+def test_imports_are_followed_through_every_form(tmp_path):
+    from attnlab.codehash import imported_files
+
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "a.py").write_text("from pkg import b\n\ndef f():\n    import pkg.c\n")
+    (package / "b.py").write_text("from pkg.sub.d import X\n")
+    (package / "c.py").write_text("import os\n")
+    (package / "sub" / "__init__.py").write_text("")
+    (package / "sub" / "d.py").write_text("X = 1\n")
+    (package / "unused.py").write_text("Y = 2\n")
+    (package / "__init__.py").write_text("")
+    found = [f.relative_to(package).as_posix() for f in imported_files(package, ["a"])]
+    assert found == ["__init__.py", "a.py", "b.py", "c.py", "sub/__init__.py", "sub/d.py"]

@@ -348,10 +348,10 @@ def dataset_cache(dataset):
 
 
 def source_hash(*modules):
-    """Hash of package modules (a subpackage: all its modules), passed as a param so that
-    model-code changes rerun jobs."""
+    """Hash of package modules and every package module they import, passed as a param
+    so that a change to code the job runs reruns it."""
     package = Path(workflow.basedir) / "src" / "attnlab"
-    return codehash.code_hash(codehash.module_files(package, modules))
+    return codehash.code_hash(codehash.imported_files(package, modules))
 
 
 def train_inputs(wildcards):

@@ -201,7 +201,7 @@ rule param_table:
     threads: config["threads"]
     params:
         architectures={d: [v.to_dict() for v in VARIANTS[d].values()] for d in DATASETS},
-        code_hash=source_hash("models", "layers", "blocks", "registry"),
+        code_hash=source_hash("models", "cost"),
     script:
         "../scripts/param_table.py"
 

@@ -28,7 +28,7 @@ rule train:
         recipe=lambda wc: recipe_of(wc.dataset, wc.variant),
         precision=config["precision"],
         device=config["device"],
-        code_hash=source_hash("models", "layers", "blocks", "registry", "train"),
+        code_hash=source_hash("train"),
     script:
         "../scripts/train.py"
 
