@@ -127,6 +127,7 @@ def test_summary_states_the_seeds(study):
     workdir, _, _ = study
     summary = (workdir / "results/summary.md").read_text()
     assert "n=2" in summary and "Verdicts" in summary
+    assert "Scope: reduced_mnist, fsdd: every seed trains and tests on the same split" in summary
 
 
 @pytest.mark.parametrize("name", FIGURES)

@@ -400,8 +400,9 @@ def test_table_scripts(run_dirs, tmp_path):
     assert set(dataset_verdicts["dataset"]) == {"tiny_mnist"}
     names = ("cross_domain_csv", "cross_domain_md", "verdicts_csv", "verdicts_md", "summary")
     out = {k: str(tmp_path / k) for k in names}
-    params = {"baselines": BASELINES, "runs": identities(run_dirs), "sweeps": {}}
-    run_script("tables", tmp_path, run_inputs(run_dirs), out, params)
+    params = {"baselines": BASELINES, "runs": identities(run_dirs), "sweeps": {}, "data_seed": 4}
+    inputs = run_inputs(run_dirs) | {"decisions": []}
+    run_script("tables", tmp_path, inputs, out, params)
     verdict_table = pd.read_csv(out["verdicts_csv"])
     assert set(verdict_table["verdict"]) <= set(verdicts.VERDICTS)
     assert "Seeds used" in Path(out["summary"]).read_text()

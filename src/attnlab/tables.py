@@ -281,6 +281,28 @@ def format_transfer(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def scope_line(runs: pd.DataFrame, data_seed: int) -> str:
+    """What the statements are about: this test set, or unseen speakers (grouped folds)."""
+    from attnlab import units
+
+    grouped = [d for d in runs["dataset"].unique() if units.is_grouped(runs, d)]
+    fixed = [d for d in runs["dataset"].unique() if d not in grouped]
+    parts = []
+    if fixed:
+        parts.append(
+            f"{', '.join(fixed)}: every seed trains and tests on the same split (data seed "
+            f"{data_seed}), so the intervals cover seed-to-seed variation (with the test "
+            "items' binomial noise as a floor) and the statements are about this test set, "
+            "not about data drawn like it"
+        )
+    if grouped:
+        parts.append(
+            f"{', '.join(grouped)}: the unit is the held-out speaker, so the statements are "
+            "about speakers drawn like these"
+        )
+    return "Scope: " + "; ".join(parts) + "."
+
+
 def seeds_line(runs: pd.DataFrame) -> str:
     """A sentence naming the seeds used per dataset."""
     parts = [
@@ -474,19 +496,21 @@ def summary_markdown(
     overview: str = "",
     provenance: Sequence[str] = (),
     decisions: Mapping[str, pd.DataFrame] | None = None,
+    scope: str = "",
 ) -> str:
     """`results/summary.md`: the overview (`overview_markdown`), the study tables,
     cross-domain table and verdicts.
 
     `seeds` is the seeds line (`seeds_line(runs)`) or the list of seeds used;
     `provenance` the lines of `attnlab.provenance.summary_lines` (where the runs came from);
-    `decisions` each dataset's `attnlab.sequential.decisions_table` (seeds on demand).
+    `decisions` each dataset's `attnlab.sequential.decisions_table` (seeds on demand);
+    `scope` the `scope_line` (what the statements are about).
     """
     from attnlab import sequential
 
     if not isinstance(seeds, str):
         seeds = f"Seeds used: {', '.join(map(str, seeds))} (n={len(seeds)})."
-    parts = ["# attnlab: results summary", "", seeds, ""]
+    parts = ["# attnlab: results summary", "", seeds, ""] + [scope, ""] * bool(scope)
     if provenance:
         parts += ["Runs made with:", "", *provenance, ""]
     parts += [overview]

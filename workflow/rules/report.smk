@@ -130,6 +130,7 @@ rule study_tables:
         baselines={d: dataset_config(d)["baseline"] for d in DATASETS},
         runs=lambda wc: [run for d in DATASETS for run in run_ids(d)],
         sweeps={name: sweep_params(name) for name in SWEEPS},
+        data_seed=config["data_seed"],
     script:
         "../scripts/tables.py"
 

@@ -6,6 +6,7 @@ Expects from the rule:
   params.runs                        dataset, variant and seed of each run
   params.baselines                   dict dataset -> baseline variant
   params.sweeps                      dict sweep -> {"dataset", "settings"} (their conclusions)
+  params.data_seed                   config data_seed (the split every seed shares)
   input.decisions                    with config sequential: each dataset's last decision round
   output.cross_domain_csv, output.cross_domain_md   best attention variant vs baseline per domain
   output.verdicts_csv, output.verdicts_md           the study's claims tested
@@ -46,8 +47,9 @@ with job_log(snakemake.log[0]) as log:
     for path in snakemake.input.decisions:
         state = json.loads(Path(path).read_text())
         decided[state["dataset"]] = sequential.decisions_table(state)
+    scope = tables.scope_line(runs, snakemake.params.data_seed)
     text = tables.summary_markdown(
-        study, cross, verdict_table, tables.seeds_line(runs), overview, origins, decided
+        study, cross, verdict_table, tables.seeds_line(runs), overview, origins, decided, scope
     )
     Path(snakemake.output.summary).write_text(text)
     log.info("verdicts: %s", verdict_table["verdict"].value_counts().to_dict())
