@@ -48,13 +48,15 @@ from pathlib import Path
 
 import yaml
 
-from attnlab import cost, registry
+from attnlab import cost, plan, registry
 
 REPO = Path(__file__).resolve().parents[1]
 SECTIONS = ["matmul", "blocks", "study", "flops", "dryrun", "noop"]
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 FAMILIES = {dataset: entry["family"] for dataset, entry in CONFIG["datasets"].items()}
 STUDY_VARIANTS = {dataset: registry.study_variants(family) for dataset, family in FAMILIES.items()}
+PLAN = plan.Plan(plan.load_config([REPO / "config" / "config.yaml"]))
+STUDY_SEED = PLAN.first_seeds()[0]  # the study's seed 4
 TARGETS = {
     "study_wall_ratio": 0.5,
     "flops_fraction": 0.40,
@@ -187,17 +189,22 @@ class Bench:
         return path
 
     def cache_targets(self, datasets=None) -> list[str]:
+        """The cache files the study's variants read (attnlab.plan knows which)."""
         targets = []
         for dataset in datasets or self.datasets:
-            names = ["manifest.parquet", "train_x.npy", "train_y.npy", "test_x.npy", "test_y.npy"]
-            if dataset == "fsdd":
-                names += ["val_x.npy", "val_y.npy", "train_noisy_x.npy"]
-            targets += [f"results/{dataset}/cache/{name}" for name in names]
-        return targets
+            for variant in STUDY_VARIANTS[dataset]:
+                inputs = PLAN.train_inputs(dataset, variant).values()
+                targets += [path for path in inputs if not path.endswith(".sha256")]
+        return list(dict.fromkeys(targets))
+
+    def run_file(self, dataset: str, variant: str, name: str) -> str:
+        return PLAN.training_file(
+            {"dataset": dataset, "variant": variant, "seed": STUDY_SEED}, name
+        )
 
     def study_targets(self) -> list[str]:
         return [
-            f"results/{dataset}/{variant}/seed4/metrics.json"
+            self.run_file(dataset, variant, "metrics.json")
             for dataset in self.datasets
             for variant in STUDY_VARIANTS[dataset]
         ]
@@ -290,9 +297,13 @@ class Bench:
         job_seconds_sum, study_flops = 0.0, 0
         for model in reference["models"]:
             dataset, variant = model["dataset"], model["variant"]
-            run = self.study_dir / "results" / dataset / variant / "seed4"
-            metrics = json.loads((run / "metrics.json").read_text())
-            bench = self.study_dir / "results/benchmarks/train" / dataset / variant / "seed4.tsv"
+            metrics = json.loads(
+                (self.study_dir / self.run_file(dataset, variant, "metrics.json")).read_text()
+            )
+            bench = (
+                self.study_dir
+                / f"results/benchmarks/train/{dataset}/{variant}/seed{STUDY_SEED}.tsv"
+            )
             job_seconds = float(bench.read_text().splitlines()[1].split("\t")[0])
             job_seconds_sum += job_seconds
             study_flops += cost.training_flops(
@@ -368,10 +379,10 @@ class Bench:
             self.run_matmul()
         print(f"[flops] {now()} load {load_average():.2f}", flush=True)
         folder = self.root / "flops"
-        if not (folder / "results/reduced_mnist/cache/train_x.npy").exists():
+        if not (folder / PLAN.cache_file("reduced_mnist", "train_x.npy")).exists():
             folder = self.fresh("flops")
         overlay = self.overlay(folder)
-        target = "results/reduced_mnist/base/seed4/metrics.json"
+        target = self.run_file("reduced_mnist", "base", "metrics.json")
         data = self.cache_targets(["reduced_mnist"])
         self.snakemake(folder, "--cores", "2", *data, configfiles=[overlay])
         self.snakemake(folder, target, "--cores", "2", "--forcerun", "train", configfiles=[overlay])

@@ -110,7 +110,37 @@ def run_predict(args):
     return 0
 
 
-SUBCOMMANDS = [add_models_command, add_predict_command]
+def add_plan_command(subparsers):
+    """`attnlab plan`: the runs a config plans, their count and relative cost."""
+    parser = subparsers.add_parser(
+        "plan",
+        help="print the runs a config plans (no training, no Snakemake)",
+        description="Merge the config files in order, fill in the schema's defaults, run "
+        "every config check and print each dataset's variants, seeds and trainings with "
+        "a relative cost (image area x epochs).",
+    )
+    parser.add_argument(
+        "--configfile", nargs="+", required=True, help="config files, later ones on top"
+    )
+    parser.set_defaults(handler=run_plan)
+
+
+def run_plan(args):
+    from attnlab import plan
+
+    try:
+        planned = plan.Plan(plan.load_config(args.configfile))
+    except (ValueError, OSError) as error:
+        print(f"attnlab plan: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # jsonschema's ValidationError and the registry's errors
+        print(f"attnlab plan: {getattr(error, 'message', error)}", file=sys.stderr)
+        return 2
+    print(planned.summary())
+    return 0
+
+
+SUBCOMMANDS = [add_models_command, add_predict_command, add_plan_command]
 
 
 def make_parser():

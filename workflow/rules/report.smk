@@ -272,7 +272,7 @@ rule attention_figures:
             "results/{dataset}/{variant}/seed{seed}/attention_maps.npz",
             dataset=wc.dataset,
             variant=variants_of(wc.dataset),
-            seed=SEEDS[0],
+            seed=FIRST_SEED,
         ),
     output:
         spatial=dataset_report("{dataset}", "attention_spatial", "attention_spatial"),

@@ -1,0 +1,440 @@
+"""The plan of a config: datasets, variants, runs, their recipes, paths and inputs.
+
+Everything the workflow decides from the config alone lives here, so that it can be
+tested and used without Snakemake (and without TensorFlow): `workflow/rules/common.smk`
+wraps it in thin input functions, and `attnlab plan --configfile ...` prints it. The
+config is the one Snakemake validated (schema defaults filled in); `load_config` does
+the same for the CLI. Building a `Plan` runs every check the schema cannot express, so
+a bad config stops at start-up with the key that is wrong.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from attnlab import registry, sequential, spec, sweeps
+
+SCHEMA_PATH = Path("workflow/schemas/config.schema.yaml")
+SCHEMA = Path(__file__).resolve().parents[2] / SCHEMA_PATH
+SPLITS = ("train", "val", "test")
+FIGURES = (
+    "accuracy_curves",
+    "loss_curves",
+    "confusion",
+    "cost_benefit",
+    "attention_spatial",
+    "attention_self",
+    "channel_weights",
+    "gradcam",
+)
+STUDY_TABLES = ("cross_domain", "verdicts", "params")
+RANKING_TABLES = ("ranks", "posthoc", "bayes", "power")
+FOLD_TABLES = ("folds", "speakers")
+
+
+def read_schema(path: Path | str = SCHEMA) -> dict:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def _merge(base: dict, overlay: Mapping) -> dict:
+    """Snakemake's merge of config files: nested mappings merged key by key."""
+    for key, value in overlay.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def _with_defaults(validator_class):
+    """A validator that fills in each property's schema default, as Snakemake's does."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def fill(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if isinstance(sub, dict) and "default" in sub:
+                    instance.setdefault(name, copy.deepcopy(sub["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": fill})
+
+
+def load_config(paths: Iterable[Path | str], schema: Mapping | None = None) -> dict:
+    """Config files merged in order and validated, schema defaults filled in."""
+    config: dict = {}
+    for path in paths:
+        _merge(config, yaml.safe_load(Path(path).read_text()) or {})
+    schema = schema or read_schema()
+    _with_defaults(jsonschema.Draft202012Validator)(schema).validate(config)
+    return config
+
+
+class Plan:
+    """What a validated config asks for (module doc). `notes` collects what was ignored."""
+
+    def __init__(self, config: Mapping, schema: Mapping | None = None):
+        self.config = config
+        self.schema = schema or read_schema()
+        self.datasets = list(config["datasets"])
+        self.notes: list[str] = []
+        self.variants = self._resolve_variants()
+        self.sweeps = self._expand_sweeps()
+        self.sweep_settings = {
+            (config["sweeps"][name]["dataset"], s.variant.name): s
+            for name, settings in self.sweeps.items()
+            for s in settings
+            if s.variant.name != s.base
+        }
+        self.sequential = self._sequential_settings()
+        self.seeds = [int(seed) for seed in config["seeds"]]
+        self.seed_sequence = (
+            sequential.seed_sequence(self.seeds, self.sequential["max_seeds"])
+            if self.sequential
+            else self.seeds
+        )
+        self.fold_datasets = [d for d in self.datasets if self.folds_of(d) != [None]]
+        self.plain_datasets = [d for d in self.datasets if d not in self.fold_datasets]
+        self.cross_pairs = [f"{p['train']}_on_{p['test']}" for p in config["cross_dataset"]]
+        self.check()
+
+    # ------------------------------------------------------------- datasets
+    def dataset(self, name: str) -> dict:
+        return self.config["datasets"][name]
+
+    def datasets_from(self, source: str) -> list[str]:
+        return [d for d in self.datasets if self.dataset(d)["source"] == source]
+
+    def folds_of(self, dataset: str) -> list[int | None]:
+        """The folds of a group_kfold dataset (1..K); [None] (one run, no fold) otherwise."""
+        split = self.dataset(dataset)["split"]
+        if split["method"] != "group_kfold":
+            return [None]
+        return list(range(1, split["folds"] + 1))
+
+    def splits_of(self, dataset: str) -> list[str]:
+        split = self.dataset(dataset)["split"]
+        if split["method"] == "folders":
+            return ["train", "test"]
+        return [name for name in SPLITS if split["fractions"][name] > 0]
+
+    def compared_with(self, dataset: str) -> str | None:
+        """The random-split dataset a group_kfold dataset is set beside (or None)."""
+        return self.dataset(dataset)["split"]["compare_with"]
+
+    def cross_pair(self, pair: str) -> tuple[str, str]:
+        chosen = self.config["cross_dataset"][self.cross_pairs.index(pair)]
+        return chosen["train"], chosen["test"]
+
+    # ------------------------------------------------------------- variants
+    def _resolve_variants(self) -> dict:
+        """Every dataset's variants as registry records (checked: blocks, options, values)."""
+        resolved = {}
+        for dataset in self.datasets:
+            cfg = self.dataset(dataset)
+            registry.family(cfg["family"])
+            found = registry.resolve_dataset_variants(dataset, cfg["family"], cfg["variants"])
+            resolved[dataset] = {variant.name: variant for variant in found}
+        return resolved
+
+    def variants_of(self, dataset: str) -> list[str]:
+        return list(self.variants[dataset])
+
+    def configured_recipe(self, dataset: str, variant: str) -> dict:
+        """The dataset's recipe with the configured variant's overrides on top."""
+        cfg = self.dataset(dataset)
+        return {**cfg["recipe"], **cfg["variant_recipes"].get(variant, {})}
+
+    def recipe_of(self, dataset: str, variant: str) -> dict:
+        """The variant's recipe (a sweep setting: its swept variant's overrides, then the
+        setting's swept recipe keys)."""
+        setting = self.sweep_settings.get((dataset, variant))
+        if setting is None:
+            return self.configured_recipe(dataset, variant)
+        return {**self.configured_recipe(dataset, setting.base), **setting.recipe}
+
+    def _recipe_schema(self) -> dict:
+        return {"$defs": self.schema["$defs"], **self.schema["$defs"]["recipe_keys"]}
+
+    def _expand_sweeps(self) -> dict:
+        """Every sweep's settings; their variants join their dataset's variants."""
+        expanded, recipe_schema = {}, self._recipe_schema()
+        for name, sweep in self.config["sweeps"].items():
+            where = f"config sweeps.{name}"
+            if sweep["dataset"] not in self.variants:
+                raise ValueError(f"{where}.dataset: {sweep['dataset']!r} is not in datasets")
+            variants = self.variants[sweep["dataset"]]
+            if sweep["variant"] not in variants:
+                raise ValueError(
+                    f"{where}.variant: {sweep['variant']!r} is not one of {list(variants)}"
+                )
+            base_recipe = self.configured_recipe(sweep["dataset"], sweep["variant"])
+            settings = sweeps.expand(name, sweep, variants[sweep["variant"]], base_recipe)
+            for setting in settings:
+                if setting.variant.name == setting.base:
+                    continue
+                try:
+                    jsonschema.validate(dict(setting.recipe), recipe_schema)
+                except jsonschema.ValidationError as error:
+                    raise ValueError(f"{where}.recipe: {error.message}") from None
+                if setting.variant.name in variants:
+                    raise ValueError(f"{where}: {setting.variant.name!r} exists already")
+                variants[setting.variant.name] = setting.variant
+            expanded[name] = settings
+        return expanded
+
+    def sweep_params(self, name: str) -> dict:
+        """A sweep's dataset and its settings as plain data (variant, swept values)."""
+        return {
+            "dataset": self.config["sweeps"][name]["dataset"],
+            "settings": [
+                {"variant": s.variant.name, "values": dict(s.values)} for s in self.sweeps[name]
+            ],
+        }
+
+    def sweep_runs(self, name: str) -> list[dict]:
+        dataset = self.config["sweeps"][name]["dataset"]
+        return [
+            {"dataset": dataset, "variant": s.variant.name, "seed": seed}
+            for s in self.sweeps[name]
+            for seed in self.seeds
+        ]
+
+    # ----------------------------------------------------------- sequential
+    def _sequential_settings(self) -> dict | None:
+        """config sequential with the schema's defaults filled in (None when off)."""
+        if self.config["sequential"] is None:
+            return None
+        fields = self.schema["properties"]["sequential"]["oneOf"][1]["properties"]
+        settings = {k: v["default"] for k, v in fields.items() if "default" in v}
+        settings |= self.config["sequential"]
+        if settings["max_seeds"] < settings["min_seeds"]:
+            raise ValueError(
+                f"config sequential: max_seeds {settings['max_seeds']} is below min_seeds "
+                f"{settings['min_seeds']}"
+            )
+        return settings
+
+    # ---------------------------------------------------------------- runs
+    def first_seeds(self) -> list[int]:
+        """The seeds every variant trains: the config's, or with `sequential` the first
+        `min_seeds` of the sequence (decision rounds add more to the undecided)."""
+        if self.sequential:
+            return self.seed_sequence[: self.sequential["min_seeds"]]
+        return self.seeds
+
+    def runs(self, dataset: str) -> list[dict]:
+        """dataset, variant and seed of every run known before any decision round."""
+        return [
+            {"dataset": dataset, "variant": variant, "seed": seed}
+            for variant in self.variants_of(dataset)
+            for seed in self.first_seeds()
+        ]
+
+    def training_jobs(self, runs: Iterable[Mapping]) -> list[dict]:
+        """Each run once per fold (fold None without folds)."""
+        return [
+            dict(run) | {"fold": fold} for run in runs for fold in self.folds_of(run["dataset"])
+        ]
+
+    # --------------------------------------------------------------- paths
+    @staticmethod
+    def fold_folder(fold) -> str:
+        """The sub-folder of one fold's files ("" without folds)."""
+        return "" if fold is None else f"fold{fold}/"
+
+    def cache_file(self, dataset: str, name: str, fold=None) -> str:
+        """A cache file of a dataset, or of one fold of a group_kfold dataset."""
+        return f"results/{dataset}/cache/{self.fold_folder(fold)}{name}"
+
+    def training_file(self, run: Mapping, name: str) -> str:
+        """A file of one run (dataset, variant, seed, fold), in its fold's folder if any."""
+        run_dir = f"results/{run['dataset']}/{run['variant']}/seed{run['seed']}"
+        return f"{run_dir}/{self.fold_folder(run.get('fold'))}{name}"
+
+    def manifest_inputs(self, dataset: str) -> dict:
+        """The dataset's image folder (and, for audio, the table of its recordings)."""
+        cfg = self.dataset(dataset)
+        if cfg["source"] == "folder":
+            return {"images": cfg["path"]}
+        images = f"resources/images/{dataset}"
+        if cfg["source"] == "audio_folder":
+            return {"images": images, "recordings": f"{images}.recordings.csv"}
+        return {"images": images}
+
+    def dataset_cache(self, dataset: str) -> list[str]:
+        """The manifest and every split's arrays of one dataset (of each of its folds)."""
+        files = [self.cache_file(dataset, "manifest.parquet")]
+        for fold in self.folds_of(dataset):
+            for split in self.splits_of(dataset):
+                files += [self.cache_file(dataset, f"{split}_{k}.npy", fold) for k in "xy"]
+        return files
+
+    def train_inputs(self, dataset: str, variant: str, fold=None) -> dict:
+        """The manifest and the cache arrays (with their checksum records) a job reads."""
+        recipe = self.recipe_of(dataset, variant)
+        arrays = {
+            role: self.cache_file(dataset, f"{stem}.npy", fold)
+            for role, stem in spec.recipe_arrays(recipe).items()
+        }
+        records = {f"{role}_sha256": f"{path}.sha256" for role, path in arrays.items()}
+        return {"manifest": self.cache_file(dataset, "manifest.parquet"), **arrays, **records}
+
+    def dataset_outputs(self, dataset: str) -> list[str]:
+        """The cache, tables and figures of one dataset (its runs come from the workflow,
+        which alone knows the seeds decision rounds add)."""
+        names = ["study", "compare", "mcnemar", "verdicts", *RANKING_TABLES]
+        names += ["decisions"] * bool(self.sequential)
+        if dataset in self.fold_datasets:
+            names += [*FOLD_TABLES] + ["random_vs_grouped"] * bool(self.compared_with(dataset))
+        tables = [f"results/tables/{dataset}/{name}.csv" for name in names]
+        figures = [
+            f"results/figures/{dataset}/{name}.png" for name in (*FIGURES, "critical_difference")
+        ]
+        return self.dataset_cache(dataset) + tables + figures
+
+    def study_outputs(self) -> list[str]:
+        """The tables across datasets, the summary and every sweep's table and figure."""
+        targets = [f"results/tables/{name}.csv" for name in STUDY_TABLES]
+        targets.append("results/summary.md")
+        for name in self.sweeps:
+            targets += [f"results/tables/sweeps/{name}.csv", f"results/figures/sweeps/{name}.png"]
+        return targets
+
+    # ------------------------------------------------------------ scheduling
+    def training_cost(self, dataset: str, variant: str) -> int:
+        """Image area x epochs: a relative cost of one training (for order and estimates)."""
+        height, width = self.dataset(dataset)["image_size"]
+        return height * width * self.recipe_of(dataset, variant)["epochs"]
+
+    def train_priority(self, dataset: str, variant: str) -> int:
+        """Longest trainings first; any data job (priority 0) before any training; within a
+        dataset the baseline (the cheapest) last. Only the order changes."""
+
+        def order(pair):
+            d, v = pair
+            return (-self.training_cost(d, v), v == self.dataset(d)["baseline"])
+
+        ranked = sorted(((d, v) for d in self.datasets for v in self.variants_of(d)), key=order)
+        return -1 - ranked.index((dataset, variant))
+
+    def train_mem_mb(self, dataset: str, attempt: int) -> int:
+        """Memory for SLURM: the cache arrays plus TensorFlow's overhead, more on retries."""
+        cfg = self.dataset(dataset)
+        height, width = cfg["image_size"]
+        return int(2000 + height * width * cfg["channels"] * 4 * 6000 / 1e6) * attempt
+
+    # --------------------------------------------------------------- checks
+    def check(self) -> None:
+        """Checks the schema cannot express: baselines, recipes, splits, paths, pairs."""
+        for dataset in self.datasets:
+            self._check_dataset(dataset)
+        self._check_cross_dataset()
+
+    def _check_dataset(self, dataset: str) -> None:
+        cfg = self.dataset(dataset)
+        where = f"config datasets.{dataset}"
+        self._check_split_comparison(dataset)
+        registry.family(cfg["family"]).check_size(cfg["image_size"], f"{where}.image_size")
+        if cfg["baseline"] not in self.variants[dataset]:
+            raise ValueError(f"{where}.baseline: {cfg['baseline']!r} is not in its variants")
+        self._check_variant_recipes(dataset)
+        validations = {self.recipe_of(dataset, v)["validation"] for v in self.variants[dataset]}
+        if "val" in validations and "val" not in self.splits_of(dataset):
+            raise ValueError(
+                f"{where}: a recipe validates on 'val' but the dataset has no val split "
+                f"(split method {cfg['split']['method']!r})"
+            )
+        if cfg["source"] in ("folder", "audio_folder") and not Path(cfg["path"]).is_dir():
+            raise ValueError(f"{where}.path: {cfg['path']} is not a folder")
+
+    def _check_variant_recipes(self, dataset: str) -> None:
+        """Recipes of unselected variants are ignored (an overlay may narrow `variants`);
+        a name no variant of the family has is an error. Early stopping must not select
+        its epoch on the test set."""
+        cfg = self.dataset(dataset)
+        for variant in cfg["variant_recipes"]:
+            where = f"config datasets.{dataset}.variant_recipes.{variant}"
+            if variant in self.variants[dataset]:
+                continue
+            if variant not in registry.names(cfg["family"]):
+                raise ValueError(f"{where}: not one of its variants")
+            self.notes.append(f"{where}: ignored ({variant} is not in the dataset's variants)")
+        for variant in self.variants[dataset]:
+            recipe = self.recipe_of(dataset, variant)
+            if recipe["early_stopping"] and recipe["validation"] == "test":
+                raise ValueError(
+                    f"config datasets.{dataset} ({variant}): early_stopping with validation: "
+                    "test would choose the epoch on the test set; use validation: split or val"
+                )
+
+    def _check_split_comparison(self, dataset: str) -> None:
+        """A group_kfold dataset's compare_with: a single-split dataset, same classes."""
+        other = self.compared_with(dataset)
+        where = f"config datasets.{dataset}.split.compare_with"
+        if other is None:
+            return
+        plain = [d for d in self.datasets if self.folds_of(d) == [None]]
+        if other not in plain:
+            raise ValueError(
+                f"{where}: {other!r} is not a dataset with a single split (one of {plain})"
+            )
+        if self.dataset(other)["classes"] != self.dataset(dataset)["classes"]:
+            raise ValueError(f"{where}: {other!r} has other classes than {dataset!r}")
+        if not set(self.variants[other]) & set(self.variants[dataset]):
+            raise ValueError(f"{where}: {other!r} and {dataset!r} share no variant")
+
+    def _check_cross_dataset(self) -> None:
+        """Each pair: known datasets with the same classes, image size and channels."""
+        for i, pair in enumerate(self.config["cross_dataset"]):
+            where = f"config cross_dataset[{i}]"
+            for role in ("train", "test"):
+                if pair[role] not in self.datasets:
+                    raise ValueError(f"{where}.{role}: {pair[role]!r} is not in datasets")
+                if pair[role] in self.fold_datasets:
+                    raise ValueError(
+                        f"{where}.{role}: {pair[role]!r} is split in grouped folds (one model "
+                        "and one test set per fold); cross-dataset scores need a single split"
+                    )
+            a, b = self.dataset(pair["train"]), self.dataset(pair["test"])
+            for key in ("classes", "image_size", "channels"):
+                if a[key] != b[key]:
+                    raise ValueError(
+                        f"{where}: {pair['train']} and {pair['test']} differ in {key} "
+                        f"({a[key]} vs {b[key]}); a model can only be scored on the same inputs"
+                    )
+
+    # ---------------------------------------------------------------- summary
+    def summary(self) -> str:
+        """The runs a config plans, per dataset, with counts and a relative cost."""
+        lines = []
+        total_jobs, total_cost = 0, 0
+        for dataset in self.datasets:
+            runs = self.runs(dataset)
+            jobs = self.training_jobs(runs)
+            cost = sum(self.training_cost(dataset, job["variant"]) for job in jobs)
+            folds = self.folds_of(dataset)
+            fold_text = "" if folds == [None] else f" x {len(folds)} folds"
+            lines.append(
+                f"{dataset}: {len(self.variants_of(dataset))} variants x "
+                f"{len(self.first_seeds())} seeds{fold_text} = {len(jobs)} trainings "
+                f"(cost {cost / 1e6:.1f} Mpx-epochs)"
+            )
+            for variant in self.variants_of(dataset):
+                seeds = ", ".join(str(r["seed"]) for r in runs if r["variant"] == variant)
+                lines.append(f"  {variant}: seeds {seeds}")
+            total_jobs, total_cost = total_jobs + len(jobs), total_cost + cost
+        if self.sequential:
+            s = self.sequential
+            lines.append(
+                f"sequential: these are the first {s['min_seeds']} seeds; undecided variants "
+                f"get more, up to {s['max_seeds']} (at most "
+                f"{s['max_seeds'] / s['min_seeds']:.1f}x these trainings)"
+            )
+        lines.append(f"total: {total_jobs} trainings, cost {total_cost / 1e6:.1f} Mpx-epochs")
+        return "\n".join(lines + [f"note: {note}" for note in self.notes])
