@@ -150,3 +150,25 @@ def test_collapse_compare_tells_weights_from_function(tmp_path, capsys):
     found = json.loads(capsys.readouterr().out)
     assert found["same_weight_shapes"] and found["identical_initial_weights"] == ["dense/0"]
     assert found["max_output_difference_with_first_weights"] == 0.5
+
+
+def test_overhead_splits_a_job_into_its_parts(tmp_path):
+    spec = importlib.util.spec_from_file_location("overhead", BENCHMARKS / "overhead.py")
+    overhead = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(overhead)
+    from attnlab import plan
+
+    planned = plan.Plan(plan.load_config([REPO_ROOT / "config" / "config.yaml"]))
+    bench = tmp_path / "results/benchmarks/train/reduced_mnist/se/seed4.tsv"
+    log = tmp_path / "results/logs/train/reduced_mnist/se/seed4.log"
+    history = tmp_path / "results/reduced_mnist/se/seed4/history.csv"
+    for path in (bench, log, history):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    bench.write_text("s\th:m:s\n30.0\t0:00:30\n")
+    log.write_text(
+        "INFO reduced_mnist/se/seed4: setup 0.5 s, fit 20.0 s, save/reload/evaluate 2.0 s\n"
+    )
+    history.write_text("epoch,seconds\n1,5.0\n2,3.0\n3,3.0\n4,3.5\n")
+    row = overhead.split_job(tmp_path, planned, "reduced_mnist", "se", start=4.0)
+    assert row["trace_s"] == 2.0 and row["steps_s"] == 18.0  # epoch 1 minus the median 3.0
+    assert row["other_s"] == pytest.approx(30.0 - 4.0 - 0.5 - 20.0 - 2.0)

@@ -11,21 +11,12 @@ import yaml
 from conftest import STUDY_CONFIG, TINY_CONFIG, describe_failure, run_snakemake
 from PIL import Image
 
-from attnlab import tables, verdicts
+from attnlab import plan, tables, verdicts
 
 pytestmark = pytest.mark.slow
 
 SEEDS = [4, 5]
-FIGURES = [
-    "accuracy_curves",
-    "loss_curves",
-    "confusion",
-    "cost_benefit",
-    "attention_spatial",
-    "attention_self",
-    "channel_weights",
-    "gradcam",
-]
+FIGURES = plan.FIGURES
 
 
 # The study's own variants (and lenet_bn), without the added ones, plus a variant defined
@@ -127,7 +118,7 @@ def test_summary_states_the_seeds(study):
     workdir, _, _ = study
     summary = (workdir / "results/summary.md").read_text()
     assert "n=2" in summary and "Verdicts" in summary
-    assert "Scope: reduced_mnist, fsdd: every seed trains and tests on the same split" in summary
+    assert "Scope: fsdd, reduced_mnist: every seed trains and tests on the same split" in summary
 
 
 @pytest.mark.parametrize("name", FIGURES)

@@ -53,36 +53,29 @@ class SqueezeExcite(_ChannelGateBlock):
         return scale_channels(inputs, weights), {"channel": weights}
 
 
-@register
-class CBAM(_ChannelGateBlock):
-    """CBAM as the study built it: a simplified version of Woo et al. 2018.
-
-    Channel gate from the global *average* pool only (Dense(C / ratio, relu) ->
-    Dense(C, sigmoid)), then a spatial gate: channel-wise mean and max,
-    concatenated -> Conv2D(1, 7x7, same, sigmoid, with bias). Both gates are
-    multiplied onto the features. `CBAMOriginal` is the published block.
-    """
+class _CBAMBlock(_ChannelGateBlock):
+    """What both CBAMs share: the kernel size of the spatial gate's conv over the channel
+    pools of the gated features, and how the two gates are applied."""
 
     def __init__(self, *, ratio, kernel_size, **kwargs):
         super().__init__(ratio=ratio, **kwargs)
         self.kernel_size = kernel_size
-        self.spatial_conv = layers.Conv2D(
+
+    def _spatial_conv(self, **options):
+        return layers.Conv2D(
             1,
-            kernel_size,
+            self.kernel_size,
             padding="same",
-            activation="sigmoid",
             dtype=self.dtype_policy,
             name="spatial_conv",
+            **options,
         )
 
-    def build(self, input_shape):
-        self._make_gate(input_shape[-1])
-        self.spatial_conv.build((*input_shape[:-1], 2))
-
-    def forward(self, inputs, training=None):
-        channel = self._gate(inputs)
+    def _gates(self, inputs, channel, spatial_of):
+        """Channel weights onto the features, then the spatial map `spatial_of` makes
+        from the conv of their pools."""
         features, pools = _gated_pools(inputs, channel)
-        spatial = narrow_conv(self.spatial_conv, pools)
+        spatial = spatial_of(narrow_conv(self.spatial_conv, pools))
         return _apply_spatial(features, spatial), {"channel": channel, "spatial": spatial[..., 0]}
 
     def get_config(self):
@@ -92,7 +85,29 @@ class CBAM(_ChannelGateBlock):
 
 
 @register
-class CBAMOriginal(_ChannelGateBlock):
+class CBAM(_CBAMBlock):
+    """CBAM as the study built it: a simplified version of Woo et al. 2018.
+
+    Channel gate from the global *average* pool only (Dense(C / ratio, relu) ->
+    Dense(C, sigmoid)), then a spatial gate: channel-wise mean and max,
+    concatenated -> Conv2D(1, 7x7, same, sigmoid, with bias). Both gates are
+    multiplied onto the features. `CBAMOriginal` is the published block.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.spatial_conv = self._spatial_conv(activation="sigmoid")
+
+    def build(self, input_shape):
+        self._make_gate(input_shape[-1])
+        self.spatial_conv.build((*input_shape[:-1], 2))
+
+    def forward(self, inputs, training=None):
+        return self._gates(inputs, self._gate(inputs), lambda spatial: spatial)
+
+
+@register
+class CBAMOriginal(_CBAMBlock):
     """CBAM as Woo et al. 2018 published it.
 
     Differences from the study's `CBAM`: the channel gate passes both the
@@ -102,17 +117,9 @@ class CBAMOriginal(_ChannelGateBlock):
     BatchNormalization before the sigmoid.
     """
 
-    def __init__(self, *, ratio, kernel_size, **kwargs):
-        super().__init__(ratio=ratio, **kwargs)
-        self.kernel_size = kernel_size
-        self.spatial_conv = layers.Conv2D(
-            1,
-            kernel_size,
-            padding="same",
-            use_bias=False,
-            dtype=self.dtype_policy,
-            name="spatial_conv",
-        )
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.spatial_conv = self._spatial_conv(use_bias=False)
         self.spatial_norm = layers.BatchNormalization(dtype=self.dtype_policy, name="spatial_norm")
 
     def build(self, input_shape):
@@ -128,16 +135,11 @@ class CBAMOriginal(_ChannelGateBlock):
         average = self._shared_mlp(ops.mean(inputs, axis=(1, 2)))
         maximum = self._shared_mlp(ops.max(inputs, axis=(1, 2)))
         channel = ops.sigmoid(average + maximum)
-        features, pools = _gated_pools(inputs, channel)
-        logits = narrow_conv(self.spatial_conv, pools)
-        logits = self.spatial_norm(logits, training=training)
-        spatial = ops.sigmoid(logits)
-        return _apply_spatial(features, spatial), {"channel": channel, "spatial": spatial[..., 0]}
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(kernel_size=self.kernel_size)
-        return config
+        def spatial_of(logits):
+            return ops.sigmoid(self.spatial_norm(logits, training=training))
+
+        return self._gates(inputs, channel, spatial_of)
 
 
 @register
