@@ -28,4 +28,4 @@ rule all:
         **{dataset: dataset_targets(dataset) for dataset in DATASETS},
         # One input function per dataset: with `sequential`, each waits on its own
         # decision rounds, so the datasets' rounds are found (and run) side by side.
-        study=study_targets(),
+        study=PLAN.study_outputs(),

@@ -257,6 +257,17 @@ class Plan:
         run_dir = f"results/{run['dataset']}/{run['variant']}/seed{run['seed']}"
         return f"{run_dir}/{self.fold_folder(run.get('fold'))}{name}"
 
+    def shown_model(self, run: Mapping) -> dict:
+        """The model and test arrays the figures explain: fold 1's on a grouped dataset."""
+        fold = self.folds_of(run["dataset"])[0]
+        test = [self.cache_file(run["dataset"], f"test_{k}.npy", fold) for k in "xy"]
+        return {
+            "model": self.training_file(dict(run) | {"fold": fold}, "model.keras"),
+            "images": test[0],
+            "labels": test[1],
+            "records": [f"{path}.sha256" for path in test],
+        }
+
     def manifest_inputs(self, dataset: str) -> dict:
         """The dataset's image folder (and, for audio, the table of its recordings)."""
         cfg = self.dataset(dataset)

@@ -47,6 +47,20 @@ def first_round(variants: Sequence[str], sequence: Sequence[int], settings: Mapp
     return {v: list(sequence[: settings["min_seeds"]]) for v in variants}
 
 
+def planned_runs(dataset: str, seeds: Mapping[str, Sequence[int]]) -> list[dict]:
+    """The runs of a plan of seeds per variant, variant by variant."""
+    return [{"dataset": dataset, "variant": v, "seed": int(s)} for v in seeds for s in seeds[v]]
+
+
+def last_round(read_round) -> int:
+    """The first round whose state (`read_round(k)`) is done: every variant decided or at
+    max_seeds."""
+    round_ = 0
+    while not read_round(round_)["done"]:
+        round_ += 1
+    return round_
+
+
 def decide(runs: pd.DataFrame, dataset: str, baseline: str, variant: str, settings) -> dict:
     """The Bayesian decision of `variant` vs `baseline` over the seeds both ran."""
     of = units.accuracy_units(runs, dataset, [variant, baseline])

@@ -4,29 +4,21 @@ import json
 import re
 from pathlib import Path
 
-from attnlab import codehash, plan, sequential, spec
+from attnlab import codehash, plan, raw, sequential, spec
 from snakemake.logging import logger
 
 PLAN = plan.Plan(config, plan.read_schema(Path(workflow.basedir) / plan.SCHEMA_PATH))
 for note in PLAN.notes:
     logger.info(note)
-MNIST_NAMES = [
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-]
+MNIST_NAMES = list(raw.MNIST_FILES)
 NEVER = "(?!x)x"
 DATASETS = PLAN.datasets
 FOLD_DATASETS = PLAN.fold_datasets
-PLAIN_DATASETS = PLAN.plain_datasets
-FIRST_SEED = PLAN.first_seeds()[0]
 FOLDS = sorted({str(k) for d in FOLD_DATASETS for k in PLAN.folds_of(d)})
 VARIANTS = PLAN.variants
 SWEEPS = PLAN.sweeps
 SEQUENTIAL = PLAN.sequential
 SEED_SEQUENCE = PLAN.seed_sequence
-CROSS_PAIRS = PLAN.cross_pairs
 dataset_config = PLAN.dataset
 datasets_from = PLAN.datasets_from
 folds_of = PLAN.folds_of
@@ -53,7 +45,7 @@ def source_hash(*modules):
 
 def variant_record(wildcards):
     """The variant's registry record as plain data (a train param: edits rerun it)."""
-    return VARIANTS[wildcards.dataset][wildcards.variant].to_dict()
+    return PLAN.variants[wildcards.dataset][wildcards.variant].to_dict()
 
 
 def sweep_files(name, file):
@@ -108,18 +100,14 @@ def run_ids(dataset):
     `sequential`, the seeds each variant ends with (the last decision round's)."""
     if not SEQUENTIAL:
         return PLAN.runs(dataset)
-    seeds = final_seeds(dataset)
-    return [
-        {"dataset": dataset, "variant": v, "seed": int(s)}
-        for v in variants_of(dataset)
-        for s in seeds[v]
-    ]
+    return sequential.planned_runs(
+        dataset, read_round(dataset, last_round(dataset))["seeds"]
+    )
 
 
 def round_file(dataset, round_):
     """The state of one decision round (a checkpoint: reading it waits for it)."""
-    job = checkpoints.decide_seeds.get(dataset=dataset, round=str(round_))
-    return job.output[0]
+    return checkpoints.decide_seeds.get(dataset=dataset, round=str(round_)).output[0]
 
 
 def read_round(dataset, round_):
@@ -135,25 +123,16 @@ def round_seeds(dataset, round_):
 
 def last_round(dataset):
     """The number of the round that decided every variant (or reached max_seeds)."""
-    round_ = 0
-    while not read_round(dataset, round_)["done"]:
-        round_ += 1
-    return round_
-
-
-def final_seeds(dataset):
-    return read_round(dataset, last_round(dataset))["seeds"]
+    return sequential.last_round(lambda round_: read_round(dataset, round_))
 
 
 def round_runs(wildcards, name):
     """One file per run that decision round `wildcards.round` judges."""
     seeds = round_seeds(wildcards.dataset, int(wildcards.round))
-    runs = [
-        {"dataset": wildcards.dataset, "variant": v, "seed": s}
-        for v in seeds
-        for s in seeds[v]
+    return [
+        training_file(run, name)
+        for run in sequential.planned_runs(wildcards.dataset, seeds)
     ]
-    return [training_file(run, name) for run in runs]
 
 
 def run_files(dataset, name):
@@ -183,21 +162,13 @@ def wildcard_run(wildcards):
 
 def fold_files(wildcards, name):
     """The files of every fold of one (dataset, variant, seed), e.g. to pool them."""
-    run = wildcard_run(wildcards)
-    return [training_file(run | {"fold": k}, name) for k in folds_of(wildcards.dataset)]
+    return [
+        training_file(j, name) for j in PLAN.training_jobs([wildcard_run(wildcards)])
+    ]
 
 
 def shown_model(wildcards):
-    """The model and test arrays the figures explain: fold 1's on a grouped dataset."""
-    fold = folds_of(wildcards.dataset)[0]
-    run = wildcard_run(wildcards)
-    test = [cache_file(wildcards.dataset, f"test_{kind}.npy", fold) for kind in "xy"]
-    return {
-        "model": training_file(run | {"fold": fold}, "model.keras"),
-        "images": test[0],
-        "labels": test[1],
-        "records": [f"{path}.sha256" for path in test],
-    }
+    return PLAN.shown_model(wildcard_run(wildcards))
 
 
 def dataset_targets(dataset):
@@ -206,10 +177,6 @@ def dataset_targets(dataset):
     return lambda wildcards: PLAN.dataset_outputs(dataset) + run_files(
         dataset, "metrics.json"
     )
-
-
-def study_targets():
-    return PLAN.study_outputs()
 
 
 def dataset_report(dataset, caption, name):
@@ -223,11 +190,9 @@ def dataset_report(dataset, caption, name):
 
 
 def table_report(path, caption, category, name):
+    labels = {"table": name}
     return report(
-        path,
-        caption=f"../report/{caption}.rst",
-        category=category,
-        labels={"table": name},
+        path, caption=f"../report/{caption}.rst", category=category, labels=labels
     )
 
 
@@ -238,5 +203,5 @@ wildcard_constraints:
     round="[0-9]+",
     variant=one_of({v for dataset in DATASETS for v in variants_of(dataset)}),
     sweep=one_of(SWEEPS),
-    pair=one_of(CROSS_PAIRS),
+    pair=one_of(PLAN.cross_pairs),
     fold=one_of(FOLDS),

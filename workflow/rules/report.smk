@@ -272,7 +272,7 @@ rule attention_figures:
             "results/{dataset}/{variant}/seed{seed}/attention_maps.npz",
             dataset=wc.dataset,
             variant=variants_of(wc.dataset),
-            seed=FIRST_SEED,
+            seed=PLAN.first_seeds()[0],
         ),
     output:
         spatial=dataset_report("{dataset}", "attention_spatial", "attention_spatial"),

@@ -14,7 +14,7 @@ rule train:
     benchmark:
         "results/benchmarks/train/{dataset}/{variant}/seed{seed}.tsv"
     wildcard_constraints:
-        dataset=one_of(PLAIN_DATASETS),
+        dataset=one_of(PLAN.plain_datasets),
     priority: train_priority
     conda:
         "../envs/attnlab.yaml"
