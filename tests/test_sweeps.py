@@ -87,6 +87,12 @@ def test_sweep_table_and_conclusion_on_synthetic_runs():
     assert table["accuracy_mean_pts"].tolist() == pytest.approx([90.0, 96.0])
     low, high = table.loc[1, ["accuracy_ci_low_pts", "accuracy_ci_high_pts"]]
     assert low < 96.0 < high
+    # Identical seeds of a setting with known test items: the interval is the item noise.
+    same = runs.assign(test_accuracy=0.95, n_test=1000)
+    low, high = sweeps.sweep_table(same, "d", settings).loc[
+        0, ["accuracy_ci_low_pts", "accuracy_ci_high_pts"]
+    ]
+    assert low < 95.0 < high
     collapsed = runs.assign(test_accuracy=[0.1, 0.97, 0.1, 0.97, 0.98, 0.97])
     wide = sweeps.sweep_table(collapsed, "d", settings)
     assert (

@@ -439,3 +439,29 @@ def test_attention_figure_script(tmp_path):
     run_script("figures_attention", tmp_path, {"maps": [str(a) for a in archives]}, out, params)
     for kind in kinds:
         assert_png(out[kind], min_size=(200, 100))
+
+
+def test_transfer_table_floors_identical_seeds_at_their_item_noise():
+    runs = pd.DataFrame(
+        {"dataset": "a", "variant": "v", "seed": [4, 5], "test_accuracy": 0.9, "n_test": 400}
+    )
+    scores = pd.DataFrame(
+        {"train": "a", "test": "b", "variant": "v", "seed": [4, 5], "accuracy": 0.7}
+    )
+    (row,) = tables.transfer_table(runs, scores.assign(n_items=100)).itertuples()
+    # Two identical seeds: the sd is the floor, never a zero-width or NaN interval.
+    assert row.drop_ci_low < 20.0 < row.drop_ci_high
+    assert row.home_ci_low < 90.0 < row.home_ci_high and row.other_ci_low < 70.0 < row.other_ci_high
+    floor = 100 * math.sqrt(
+        sum(
+            p * (1 - p) / m for p, m in (((0.9 * 400 + 1) / 402, 400), ((0.7 * 100 + 1) / 102, 100))
+        )
+    )
+    half = stats_t_half(floor, 2)
+    assert row.drop_ci_high - 20.0 == pytest.approx(half)
+
+
+def stats_t_half(sd: float, n: int) -> float:
+    from scipy import stats as scipy_stats
+
+    return scipy_stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)

@@ -117,12 +117,13 @@ def sweep_table(runs, dataset: str, settings: list[Mapping]):
     """
     import pandas as pd
 
-    from attnlab import stats
+    from attnlab import stats, units
 
     rows = []
     for setting in settings:
         of = runs[(runs["dataset"] == dataset) & (runs["variant"] == setting["variant"])]
-        low, high = stats.points_ci(100 * of["test_accuracy"])
+        floor = stats.item_noise((of["test_accuracy"].mean(), units.n_test_items(of)))
+        low, high = stats.points_ci(100 * of["test_accuracy"], 100 * floor)
         validation = of["validation_accuracy"] if "validation_accuracy" in of else of[:0]
         rows.append(
             {

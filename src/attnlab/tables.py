@@ -226,17 +226,27 @@ def cross_domain_table(runs: pd.DataFrame, baselines: Mapping[str, str]) -> pd.D
 def transfer_table(runs: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     """Per variant: home test accuracy vs accuracy on another dataset (points), over seeds.
 
-    `scores` has train, test, variant, seed, accuracy (from the cross-evaluation jobs);
-    `runs` are the train dataset's runs. The drop is home - other, paired by seed.
+    `scores` has train, test, variant, seed, accuracy and n_items (from the
+    cross-evaluation jobs); `runs` are the train dataset's runs. The drop is home - other,
+    paired by seed. Every sd is floored at its item noise (`stats.spread`) where the test
+    items are known.
     """
+    from attnlab import units
+
     (train,) = scores["train"].unique()
     (test,) = scores["test"].unique()
-    home = runs[runs["dataset"] == train][["variant", "seed", "test_accuracy"]]
-    both = home.merge(scores[["variant", "seed", "accuracy"]], on=["variant", "seed"])
+    home = runs[runs["dataset"] == train]
+    home_items = units.n_test_items(home)
+    other_items = units.n_test_items(scores.rename(columns={"n_items": "test_items"}))
+    both = home[["variant", "seed", "test_accuracy"]].merge(
+        scores[["variant", "seed", "accuracy"]], on=["variant", "seed"]
+    )
     rows = []
     for variant, of in both.groupby("variant", sort=False):
         home_pts, other_pts = 100 * of["test_accuracy"], 100 * of["accuracy"]
-        drop = stats.paired_test(home_pts, other_pts)
+        home_arm = (home_pts.mean() / 100, home_items)
+        other_arm = (other_pts.mean() / 100, other_items)
+        drop = stats.paired_test(home_pts, other_pts, 100 * stats.item_noise(home_arm, other_arm))
         rows.append(
             {
                 "train": train,
@@ -244,9 +254,9 @@ def transfer_table(runs: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
                 "variant": variant,
                 "n_seeds": len(of),
                 "home_accuracy_pts": home_pts.mean(),
-                "home_ci": stats.mean_ci(home_pts),
+                "home_ci": stats.mean_ci(home_pts, floor_sd=100 * stats.item_noise(home_arm)),
                 "other_accuracy_pts": other_pts.mean(),
-                "other_ci": stats.mean_ci(other_pts),
+                "other_ci": stats.mean_ci(other_pts, floor_sd=100 * stats.item_noise(other_arm)),
                 "drop_pts": drop["estimate"],
                 "drop_ci_low": drop["ci_low"],
                 "drop_ci_high": drop["ci_high"],
