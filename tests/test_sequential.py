@@ -32,7 +32,7 @@ def synthetic_runs(accuracy: dict[str, list[float]]) -> pd.DataFrame:
 
 def test_a_round_stops_the_decided_and_adds_a_seed_to_the_rest():
     sequence = sequential.seed_sequence([4], 5)
-    seeds = sequential.first_round(["base", "good", "same", "bad"], sequence, SETTINGS)
+    seeds = {v: sequence[:3] for v in ("base", "good", "same", "bad")}  # min_seeds 3
     runs = synthetic_runs(
         {
             "base": [0.90, 0.91, 0.92],

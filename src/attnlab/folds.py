@@ -147,12 +147,15 @@ def _variant_units(runs: pd.DataFrame, variant: str) -> units.Units:
     return units.accuracy_units(runs, dataset, [variant])
 
 
+def _unit_spread(of: units.Units, variant: str) -> stats.Spread:
+    """A variant's values over the units, sd floored at one unit's item noise."""
+    return stats.spread(of.values[variant], stats.units_floor(of, variant), of.rho)
+
+
 def _unit_interval(of: units.Units, variant: str) -> tuple[float, float]:
-    """t-interval of the mean over units, sd floored at one unit's item noise."""
-    values = of.values[variant]
-    floor = 100 * stats.item_noise((values.mean() / 100, of.items.get(variant)))
-    low, high = stats.t_interval(stats.spread(values, floor, of.rho))
-    return float(np.clip(low, 0, 100)), float(np.clip(high, 0, 100))
+    """t-interval of the mean over units, clipped to [0, 100] points."""
+    low, high = np.clip(stats.t_interval(_unit_spread(of, variant)), 0, 100)
+    return float(low), float(high)
 
 
 def format_fold_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -223,12 +226,10 @@ def split_gap_table(random_runs: pd.DataFrame, grouped_runs: pd.DataFrame) -> pd
         arms = {}
         for name, runs in (("random", random_runs), ("grouped", grouped_runs)):
             of = _variant_units(runs, variant)
-            values = of.values[variant]
-            floor = 100 * stats.item_noise((values.mean() / 100, of.items.get(variant)))
-            arms[name] = stats.spread(values, floor, of.rho)
-            low, high = np.clip(stats.t_interval(arms[name]), 0, 100)
+            arms[name] = _unit_spread(of, variant)
+            low, high = _unit_interval(of, variant)
             row |= {f"{name}_seeds": of.n_seeds, f"{name}_unit": of.label()}
-            row |= {f"{name}_pts": values.mean(), f"{name}_ci_low": low, f"{name}_ci_high": high}
+            row |= {f"{name}_pts": arms[name].mean, f"{name}_ci_low": low, f"{name}_ci_high": high}
         gap = stats.welch(arms["random"], arms["grouped"])
         rows.append(
             row

@@ -67,8 +67,7 @@ def _row(runs, dataset, variant, baseline, rope, power, decide_at) -> dict:
     row = {"variant": variant, "baseline": baseline, "unit": of.label()}
     row["n_seeds"] = of.n_seeds
     diff = of.values[variant] - of.values[baseline]
-    arms = [(of.values[v].mean() / 100, of.items.get(v)) for v in (variant, baseline)]
-    s = stats.spread(diff, 100 * stats.item_noise(*arms), of.rho)
+    s = stats.spread(diff, stats.units_floor(of, variant, baseline), of.rho)
     row |= {"diff_pts": s.mean, "sd_pts": s.sd, "sd_floored": s.floored}
     if of.name != "seeds":
         return row | {

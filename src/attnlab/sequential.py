@@ -42,11 +42,6 @@ def seed_sequence(seeds: Sequence[int], max_seeds: int) -> list[int]:
     return sequence
 
 
-def first_round(variants: Sequence[str], sequence: Sequence[int], settings: Mapping) -> dict:
-    """Seeds per variant of round 0: the first `min_seeds` of the sequence for all."""
-    return {v: list(sequence[: settings["min_seeds"]]) for v in variants}
-
-
 def planned_runs(dataset: str, seeds: Mapping[str, Sequence[int]]) -> list[dict]:
     """The runs of a plan of seeds per variant, variant by variant."""
     return [{"dataset": dataset, "variant": v, "seed": int(s)} for v in seeds for s in seeds[v]]
@@ -64,8 +59,7 @@ def last_round(read_round) -> int:
 def decide(runs: pd.DataFrame, dataset: str, baseline: str, variant: str, settings) -> dict:
     """The Bayesian decision of `variant` vs `baseline` over the seeds both ran."""
     of = units.accuracy_units(runs, dataset, [variant, baseline])
-    arms = [(of.values[v].mean() / 100, of.items.get(v)) for v in (variant, baseline)]
-    floor = 100 * stats.item_noise(*arms)
+    floor = stats.units_floor(of, variant, baseline)
     row = ranking.bayes_pair(
         of.values[variant], of.values[baseline], settings["rope"], floor, of.rho
     )

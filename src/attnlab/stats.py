@@ -70,6 +70,12 @@ def item_noise(*arms: tuple[float, float | None]) -> float:
     return math.sqrt(variance)
 
 
+def units_floor(of: units.Units, *variants: str) -> float:
+    """`item_noise` in points of one variant's mean over `of`'s units, or of the
+    difference of two, from the test items behind each unit (NaN where unknown)."""
+    return 100 * item_noise(*[(of.values[v].mean() / 100, of.items.get(v)) for v in variants])
+
+
 @dataclass(frozen=True)
 class Spread:
     """Per-unit values summarised for a t-statistic: mean, the sd to use, n.
@@ -315,10 +321,8 @@ def compare_pair(runs: pd.DataFrame, dataset: str, a: str, b: str, metric: str) 
     """
     if metric == "accuracy":
         of = units.accuracy_units(runs, dataset, [a, b])
-        arms = [(of.values[v].mean() / 100, of.items.get(v)) for v in (a, b)]
-        floor = 100 * item_noise(*arms)
         label = of.label()
-        result = paired_test(of.values[a], of.values[b], floor, of.rho, label)
+        result = paired_test(of.values[a], of.values[b], units_floor(of, a, b), of.rho, label)
         return result | {"unit": label, "n_seeds": of.n_seeds}
     if metric == "time":
         pairs = paired_runs(runs, dataset, a, b)

@@ -85,9 +85,9 @@ def accuracy_units(runs: pd.DataFrame, dataset: str, variants: Sequence[str] | N
     return Units(values.reindex(columns=variants), "seeds", len(seeds), 0.0, items)
 
 
-def n_test_items(runs: pd.DataFrame, suffix: str = "") -> float | None:
+def n_test_items(runs: pd.DataFrame) -> float | None:
     """Test items per run of `runs` (the fewest where they differ); None when unknown."""
-    for column in ("n_test" + suffix, "test_items" + suffix):
+    for column in ("n_test", "test_items"):
         if column in runs and runs[column].notna().any():
             return float(runs[column].min())
     return None

@@ -117,7 +117,7 @@ def read_round(dataset, round_):
 def round_seeds(dataset, round_):
     """Seeds per variant that decision round `round_` judges."""
     if round_ == 0:
-        return sequential.first_round(variants_of(dataset), SEED_SEQUENCE, SEQUENTIAL)
+        return {variant: PLAN.first_seeds() for variant in variants_of(dataset)}
     return read_round(dataset, round_ - 1)["seeds"]
 
 
