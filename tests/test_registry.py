@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from attnlab import attention, models, registry
+from attnlab import attention, block_records, models, registry
 from attnlab.layers import AttentionBlock
 
 SMALL_DIGITS = (28, 28, 1)
@@ -257,14 +257,14 @@ class ScaledChannelGate(AttentionBlock):
 
 @pytest.fixture
 def new_block():
-    block = registry.Block(
+    block = block_records.Block(
         "scaled_gate",
         ScaledChannelGate,
         {"scale": registry.Option(1.0, float, "factor on the gate", minimum=0.0)},
         ("channel",),
         "a test block",
     )
-    registry.register_block(block)
+    block_records.register_block(block)
     yield block
     del registry.BLOCKS[block.name]
 
@@ -286,7 +286,7 @@ def test_a_new_block_needs_only_its_class_and_one_registry_entry(new_block, tmp_
     x = np.random.default_rng(0).uniform(size=(2, *SMALL_DIGITS)).astype("float32")
     np.testing.assert_allclose(reloaded(x), model(x), rtol=1e-6)
     with pytest.raises(registry.RegistryError, match="already registered"):
-        registry.register_block(new_block)
+        block_records.register_block(new_block)
 
 
 # ------------------------------------------------------------------ registry facts

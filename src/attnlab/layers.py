@@ -5,7 +5,7 @@ Every block is a `keras.layers.Layer` subclass registered under the package
 `.keras` file reloads in a fresh process with `safe_mode=True` once this module
 has been imported.
 
-Options have no defaults here: `attnlab.registry` holds them (one source of truth)
+Options have no defaults here: `attnlab.block_records` holds them (one source of truth)
 and `attnlab.models` passes every option.
 
 Every block is an `AttentionBlock`: besides its normal call it has
