@@ -11,7 +11,7 @@ import yaml
 from conftest import STUDY_CONFIG, TINY_CONFIG, describe_failure, run_snakemake
 from PIL import Image
 
-from attnlab import plan, tables, verdicts
+from attnlab import plan, run_files, verdicts
 
 pytestmark = pytest.mark.slow
 
@@ -102,10 +102,10 @@ def test_verdicts_name_every_claim_and_are_inconclusive_with_one_seed(study):
     }
     assert (verdict_table["n_seeds"] == len(SEEDS)).all()
     run_dirs = sorted(path.parent for path in workdir.glob("results/*/*/seed4/metrics.json"))
-    runs = tables.load_runs(
+    runs = run_files.load_runs(
         [d / "metrics.json" for d in run_dirs], [d / "predictions.parquet" for d in run_dirs]
     )
-    predictions = tables.load_predictions(
+    predictions = run_files.load_predictions(
         [d / "predictions.parquet" for d in run_dirs],
         [{"dataset": d.parent.parent.name, "variant": d.parent.name, "seed": 4} for d in run_dirs],
     )

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from attnlab import figures, registry, tables, verdicts
+from attnlab import figures, registry, run_files, summary, tables, verdicts
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "workflow" / "scripts"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -111,12 +111,14 @@ def identities(run_dirs):
 
 
 def load_runs(run_dirs):
-    return tables.load_runs(files(run_dirs, "metrics.json"), files(run_dirs, "predictions.parquet"))
+    return run_files.load_runs(
+        files(run_dirs, "metrics.json"), files(run_dirs, "predictions.parquet")
+    )
 
 
 def load_predictions(run_dirs, **kwargs):
     paths = files(run_dirs, "predictions.parquet")
-    return tables.load_predictions(paths, identities(run_dirs), **kwargs)
+    return run_files.load_predictions(paths, identities(run_dirs), **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +147,7 @@ def test_load_runs_one_row_per_run(runs, run_dirs):
 
 
 def test_load_histories_and_predictions_carry_the_run_identity(run_dirs):
-    histories = tables.load_histories(files(run_dirs, "history.csv"), identities(run_dirs))
+    histories = run_files.load_histories(files(run_dirs, "history.csv"), identities(run_dirs))
     assert list(histories.columns[:4]) == ["dataset", "variant", "seed", "epoch"]
     assert histories.groupby(["dataset", "variant", "seed"]).ngroups == 12
     predictions = load_predictions(run_dirs)
@@ -156,9 +158,9 @@ def test_load_histories_and_predictions_carry_the_run_identity(run_dirs):
 
 def test_loading_refuses_mismatched_lists(run_dirs):
     with pytest.raises(ValueError, match="2 metrics files, 1 predictions"):
-        tables.load_runs(files(run_dirs[:2], "metrics.json"), files(run_dirs[:1], "x"))
+        run_files.load_runs(files(run_dirs[:2], "metrics.json"), files(run_dirs[:1], "x"))
     with pytest.raises(ValueError, match="2 files but 1 run identities"):
-        tables.load_histories(files(run_dirs[:2], "history.csv"), identities(run_dirs[:1]))
+        run_files.load_histories(files(run_dirs[:2], "history.csv"), identities(run_dirs[:1]))
 
 
 def test_best_attention_variant_reads_the_attention_flag(runs):
@@ -233,13 +235,14 @@ def test_summary_markdown_has_tables_verdicts_and_seeds(runs):
     study = {d: tables.study_table(runs, d, b) for d, b in BASELINES.items()}
     cross = tables.cross_domain_table(runs, BASELINES)
     verdict_table = verdicts.verdicts(runs)
-    text = tables.summary_markdown(study, cross, verdict_table, tables.seeds_line(runs))
+    text = summary.summary_markdown(study, cross, verdict_table, summary.seeds_line(runs))
     assert "Seeds used: tiny_fsdd: 1, 2 (n=2); tiny_mnist: 1, 2 (n=2)." in text
     for heading in ("## tiny_mnist", "## tiny_fsdd", "## Across domains", "## Verdicts"):
         assert heading in text
     assert "inconclusive" in text or "not run" in text
     assert (
-        tables.summary_markdown(study, cross, verdict_table, [4]).count("Seeds used: 4 (n=1).") == 1
+        summary.summary_markdown(study, cross, verdict_table, [4]).count("Seeds used: 4 (n=1).")
+        == 1
     )
 
 
@@ -249,7 +252,7 @@ def test_format_p():
 
 # ------------------------------------------------------------------ figures
 def test_curve_figures_are_valid_pngs(run_dirs, tmp_path):
-    histories = tables.load_histories(files(run_dirs, "history.csv"), identities(run_dirs))
+    histories = run_files.load_histories(files(run_dirs, "history.csv"), identities(run_dirs))
     for metric in ("accuracy", "loss"):
         for dataset, h in histories.groupby("dataset"):
             fig = figures.curves_figure(h, metric, f"{dataset}: {metric}")

@@ -478,9 +478,9 @@ def compare(
     """One row per (dataset, variant) vs its baseline, paired by seed.
 
     Args:
-        runs: tidy runs (`attnlab.tables.load_runs`).
+        runs: tidy runs (`attnlab.run_files.load_runs`).
         baseline: the baseline variant, or a mapping dataset -> baseline.
-        predictions: per-item predictions (`attnlab.tables.load_predictions`);
+        predictions: per-item predictions (`attnlab.run_files.load_predictions`);
             adds the per-seed exact McNemar summary (median p, and the number
             of seeds with Holm-adjusted p < 0.05).
 

@@ -1,11 +1,9 @@
-"""The study's tables from the training outputs: load runs, tabulate, write.
+"""The study's tables from the runs (`attnlab.run_files` loads them): tabulate, format,
+write.
 
-A run directory is `results/{dataset}/{variant}/seed{seed}/` holding
-`metrics.json`, `history.csv` and `predictions.parquet`. `load_runs`,
-`load_histories` and `load_predictions` turn lists of those files (and the
-runs' identities, which the workflow passes as params) into tidy frames;
-`study_table`, `cross_domain_table` and `attnlab.stats` turn those into the
-tables; `write_table` and `summary_markdown` write them.
+`study_table`, `cross_domain_table` and `attnlab.stats` turn the runs into tables;
+`format_*` into readable strings, `write_table` into CSV and Markdown;
+`attnlab.summary` puts them into `results/summary.md`.
 
 Accuracies are fractions (as the study reported them), gains are percentage
 points, times are wall seconds of `fit`.
@@ -13,77 +11,13 @@ points, times are wall seconds of `fit`.
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 
-from attnlab import cost, registry, stats, verdicts
-
-# ------------------------------------------------------------------- loading
-# `group`: the held-out group of each item of a pooled grouped-folds run.
-PREDICTION_COLUMNS = ("item", "label", "pred", "group")
-
-
-def _read_metrics(metrics: Path, predictions: Path) -> dict:
-    run = json.loads(metrics.read_text())
-    run["recipe"] = json.dumps(run["recipe"], sort_keys=True)
-    run["architecture"] = json.dumps(run["architecture"], sort_keys=True)
-    run["n_test"] = pq.read_metadata(predictions).num_rows
-    return run
-
-
-def load_runs(metrics: Sequence[str | Path], predictions: Sequence[str | Path]) -> pd.DataFrame:
-    """One row per run: every `metrics.json` key and `n_test` (rows of its predictions).
-
-    `metrics` and `predictions` list the same runs in the same order.
-    """
-    if len(metrics) != len(predictions):
-        raise ValueError(f"load_runs: {len(metrics)} metrics files, {len(predictions)} predictions")
-    frame = pd.DataFrame(
-        [_read_metrics(Path(m), Path(p)) for m, p in zip(metrics, predictions, strict=True)]
-    )
-    if frame.empty:
-        raise ValueError("load_runs: no runs given")
-    return frame.sort_values(["dataset", "variant", "seed"], ignore_index=True)
-
-
-def _load_each(paths: Sequence[str | Path], identities: Sequence[Mapping], read) -> pd.DataFrame:
-    if len(paths) != len(identities):
-        raise ValueError(f"{len(paths)} files but {len(identities)} run identities")
-    frames = [
-        read(Path(path)).assign(dataset=i["dataset"], variant=i["variant"], seed=int(i["seed"]))
-        for path, i in zip(paths, identities, strict=True)
-    ]
-    frame = pd.concat(frames, ignore_index=True)
-    front = ["dataset", "variant", "seed"]
-    return frame[front + [c for c in frame.columns if c not in front]]
-
-
-def load_histories(paths: Sequence[str | Path], identities: Sequence[Mapping]) -> pd.DataFrame:
-    """Every run's `history.csv` with dataset, variant and seed columns.
-
-    `identities[i]` is the dataset, variant and seed of `paths[i]`.
-    """
-    return _load_each(paths, identities, pd.read_csv)
-
-
-def load_predictions(
-    paths: Sequence[str | Path], identities: Sequence[Mapping], probabilities: bool = False
-) -> pd.DataFrame:
-    """Every run's `predictions.parquet` (item, label, pred, group where recorded; p0.. if
-    asked)."""
-
-    def read(path: Path) -> pd.DataFrame:
-        if probabilities:
-            return pd.read_parquet(path)
-        recorded = pq.read_schema(path).names
-        return pd.read_parquet(path, columns=[c for c in PREDICTION_COLUMNS if c in recorded])
-
-    return _load_each(paths, identities, read)
+from attnlab import cost, registry, stats
 
 
 # -------------------------------------------------------------------- tables
@@ -291,37 +225,6 @@ def format_transfer(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def scope_line(runs: pd.DataFrame, data_seed: int) -> str:
-    """What the statements are about: this test set, or unseen speakers (grouped folds)."""
-    from attnlab import units
-
-    grouped = [d for d in runs["dataset"].unique() if units.is_grouped(runs, d)]
-    fixed = [d for d in runs["dataset"].unique() if d not in grouped]
-    parts = []
-    if fixed:
-        parts.append(
-            f"{', '.join(fixed)}: every seed trains and tests on the same split (data seed "
-            f"{data_seed}), so the intervals cover seed-to-seed variation (with the test "
-            "items' binomial noise as a floor) and the statements are about this test set, "
-            "not about data drawn like it"
-        )
-    if grouped:
-        parts.append(
-            f"{', '.join(grouped)}: the unit is the held-out speaker, so the statements are "
-            "about speakers drawn like these"
-        )
-    return "Scope: " + "; ".join(parts) + "."
-
-
-def seeds_line(runs: pd.DataFrame) -> str:
-    """A sentence naming the seeds used per dataset."""
-    parts = [
-        f"{dataset}: {', '.join(map(str, sorted(seeds.unique())))} (n={seeds.nunique()})"
-        for dataset, seeds in runs.groupby("dataset")["seed"]
-    ]
-    return "Seeds used: " + "; ".join(parts) + "."
-
-
 # ---------------------------------------------------------------- formatting
 def _pm(mean: float, std: float, digits: int, sign: str = "") -> str:
     if pd.isna(mean):
@@ -441,100 +344,3 @@ def write_table(
     if markdown is not None:
         Path(markdown).parent.mkdir(parents=True, exist_ok=True)
         Path(markdown).write_text(to_markdown(table if formatted is None else formatted))
-
-
-def overview_markdown(
-    runs: pd.DataFrame, baselines: Mapping[str, str], sweep_params: Mapping[str, Mapping]
-) -> str:
-    """Per dataset: the ranking (with its diagram), the variants practically equivalent
-    to (or better / worse than) the baseline, and the sweeps' conclusions, n stated."""
-    from attnlab import power, ranking, sweeps
-
-    parts = []
-    for dataset, baseline in baselines.items():
-        matrix = ranking.accuracy_matrix(runs, dataset)
-        ranks = ranking.rank_table(matrix, baseline)
-        bayes = ranking.bayes_vs_baseline(matrix, baseline)
-        order = ", ".join(f"{r.variant} ({r.mean_rank:.2f})" for r in ranks.itertuples())
-        unit = matrix.attrs["unit"]
-        parts += [f"## {dataset}: ranking (n = {unit})", ""]
-        parts += [f"Mean rank over {unit.split(' x ')[0]} (1 = best): {order}.", ""]
-        parts += [ranking.friedman_line(ranks), ""]
-        parts += [f"![critical difference](figures/{dataset}/critical_difference.png)", ""]
-        rope = f"|Δ| <= {ranking.ROPE_PTS} points"
-        for decision, text in (
-            ("equivalent", f"Practically equivalent to {baseline} (P({rope}) >= 0.95)"),
-            ("better", f"Better than {baseline} by more than {ranking.ROPE_PTS} points"),
-            ("worse", f"Worse than {baseline} by more than {ranking.ROPE_PTS} points"),
-        ):
-            named = bayes.loc[bayes["decision"] == decision, "variant"]
-            parts += [f"- {text}: {', '.join(named) or 'none'}."]
-        undecided = bayes.loc[~bayes["decision"].isin(["equivalent", "better", "worse"])]
-        parts += [f"- Undecided at P >= 0.95: {', '.join(undecided['variant']) or 'none'}."]
-        parts += [_seeds_needed(power.power_table(runs, dataset, baseline), undecided), ""]
-        for name, sweep in sweep_params.items():
-            if sweep["dataset"] == dataset:
-                table = sweeps.sweep_table(runs, dataset, sweep["settings"])
-                parts += [f"- {sweeps.conclusion(name, runs, dataset, table)}"]
-        parts += [""]
-    return "\n".join(parts)
-
-
-def _seeds_needed(table: pd.DataFrame, undecided: pd.DataFrame) -> str:
-    """One line: for each undecided variant, the seeds its decision needs (power.md)."""
-    rows = table[table["variant"].isin(undecided["variant"])]
-    if rows.empty:
-        return "- Seeds needed: every variant is decided."
-    cells = []
-    for r in rows.itertuples():
-        if pd.notna(r.seeds_to_decide):
-            cells.append(f"{r.variant} {int(r.seeds_to_decide)} ({r.decision})")
-        else:
-            cells.append(f"{r.variant} n/a ({r.note or r.decision})")
-    return (
-        "- Seeds to decide if the spread stays as seen (power.md; a forecast): "
-        + ", ".join(cells)
-        + "."
-    )
-
-
-def summary_markdown(
-    study_tables: Mapping[str, pd.DataFrame],
-    cross_domain: pd.DataFrame,
-    verdict_table: pd.DataFrame,
-    seeds: str | Sequence[int],
-    overview: str = "",
-    provenance: Sequence[str] = (),
-    decisions: Mapping[str, pd.DataFrame] | None = None,
-    scope: str = "",
-) -> str:
-    """`results/summary.md`: the overview (`overview_markdown`), the study tables,
-    cross-domain table and verdicts.
-
-    `seeds` is the seeds line (`seeds_line(runs)`) or the list of seeds used;
-    `provenance` the lines of `attnlab.provenance.summary_lines` (where the runs came from);
-    `decisions` each dataset's `attnlab.sequential.decisions_table` (seeds on demand);
-    `scope` the `scope_line` (what the statements are about).
-    """
-    from attnlab import sequential
-
-    if not isinstance(seeds, str):
-        seeds = f"Seeds used: {', '.join(map(str, seeds))} (n={len(seeds)})."
-    parts = ["# attnlab: results summary", "", seeds, ""] + [scope, ""] * bool(scope)
-    if provenance:
-        parts += ["Runs made with:", "", *provenance, ""]
-    parts += [overview]
-    for dataset, table in (decisions or {}).items():
-        parts += [f"## {dataset}: seeds on demand (decisions.md)", ""]
-        parts += [to_markdown(sequential.format_decisions(table))]
-    if "n_seeds" in verdict_table and (verdict_table["n_seeds"] < verdicts.MIN_VERDICT_SEEDS).any():
-        fewer = f"Below {verdicts.MIN_VERDICT_SEEDS} seeds"
-        parts += [f"{fewer}, no claim can be supported or contradicted: see Verdicts.", ""]
-    for dataset, table in study_tables.items():
-        parts += [f"## {dataset}: the study's table, ours next to the study's", ""]
-        parts += [to_markdown(format_study_table(table))]
-    parts += ["## Across domains: best attention variant vs its baseline", ""]
-    parts += [to_markdown(format_cross_domain(cross_domain)) if len(cross_domain) else "(none)\n"]
-    parts += ["## Verdicts on the study's claims", "", verdicts.RULE_SUMMARY, ""]
-    parts += [to_markdown(format_verdicts(verdict_table))]
-    return "\n".join(parts)

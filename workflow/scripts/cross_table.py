@@ -11,11 +11,11 @@ import json
 
 import pandas as pd
 
-from attnlab import tables
+from attnlab import run_files, tables
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
-    runs = tables.load_runs(snakemake.input.metrics, snakemake.input.predictions)
+    runs = run_files.load_runs(snakemake.input.metrics, snakemake.input.predictions)
     scores = pd.DataFrame([json.loads(open(path).read()) for path in snakemake.input.scores])
     table = tables.transfer_table(runs, scores)
     tables.write_table(

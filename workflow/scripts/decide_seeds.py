@@ -11,11 +11,11 @@ Expects from the rule:
 
 import json
 
-from attnlab import sequential, tables
+from attnlab import run_files, sequential
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
-    runs = tables.load_runs(snakemake.input.metrics, snakemake.input.predictions)
+    runs = run_files.load_runs(snakemake.input.metrics, snakemake.input.predictions)
     params = snakemake.params
     state = sequential.next_round(
         runs,

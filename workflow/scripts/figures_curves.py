@@ -11,11 +11,11 @@ Expects from the rule:
   log[0]          the job's log
 """
 
-from attnlab import figures, tables
+from attnlab import figures, run_files
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
-    histories = tables.load_histories(snakemake.input.history, snakemake.params.runs)
+    histories = run_files.load_histories(snakemake.input.history, snakemake.params.runs)
     for metric in ("accuracy", "loss"):
         title = f"{snakemake.params.title}: {metric} per epoch"
         fig = figures.curves_figure(histories, metric, title)

@@ -12,12 +12,12 @@ Expects from the rule:
   log[0]                             the job's log
 """
 
-from attnlab import figures, tables
+from attnlab import figures, run_files
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
-    runs = tables.load_runs(snakemake.input.metrics, snakemake.input.predictions)
-    predictions = tables.load_predictions(snakemake.input.predictions, snakemake.params.runs)
+    runs = run_files.load_runs(snakemake.input.metrics, snakemake.input.predictions)
+    predictions = run_files.load_predictions(snakemake.input.predictions, snakemake.params.runs)
     title = f"{snakemake.params.title}: confusion matrices"
     fig = figures.confusion_figure(predictions, snakemake.params.classes, title)
     log.info("writing %s", figures.save_figure(fig, snakemake.output.confusion))

@@ -10,13 +10,13 @@ Expects from the rule:
 
 import pandas as pd
 
-from attnlab import folds, tables
+from attnlab import folds, run_files, tables
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
     out, group = snakemake.output, snakemake.params.group
-    runs = tables.load_runs(snakemake.input.metrics, snakemake.input.predictions)
-    predictions = tables.load_predictions(snakemake.input.predictions, snakemake.params.runs)
+    runs = run_files.load_runs(snakemake.input.metrics, snakemake.input.predictions)
+    predictions = run_files.load_predictions(snakemake.input.predictions, snakemake.params.runs)
     manifest = pd.read_parquet(snakemake.input.manifest, columns=[group])
     by_fold = folds.fold_table(runs)
     tables.write_table(by_fold, out.folds_csv, out.folds_md, folds.format_fold_table(by_fold))

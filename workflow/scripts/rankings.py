@@ -13,11 +13,11 @@ Expects from the rule:
   log[0]                            the job's log
 """
 
-from attnlab import figures, power, ranking, tables
+from attnlab import figures, power, ranking, run_files, tables
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
-    runs = tables.load_runs(snakemake.input.metrics, snakemake.input.predictions)
+    runs = run_files.load_runs(snakemake.input.metrics, snakemake.input.predictions)
     dataset, baseline = snakemake.wildcards.dataset, snakemake.params.baseline
     matrix = ranking.accuracy_matrix(runs, dataset)
     ranks = ranking.rank_table(matrix, baseline)

@@ -7,13 +7,13 @@ Expects from the rule:
   output.csv, output.md
 """
 
-from attnlab import folds, tables
+from attnlab import folds, run_files, tables
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
     inputs = snakemake.input
-    random_runs = tables.load_runs(inputs.random_metrics, inputs.random_predictions)
-    grouped_runs = tables.load_runs(inputs.metrics, inputs.predictions)
+    random_runs = run_files.load_runs(inputs.random_metrics, inputs.random_predictions)
+    grouped_runs = run_files.load_runs(inputs.metrics, inputs.predictions)
     table = folds.split_gap_table(random_runs, grouped_runs)
     formatted = folds.format_split_gap(table, snakemake.params.random, snakemake.wildcards.dataset)
     tables.write_table(table, snakemake.output.csv, snakemake.output.md, formatted)

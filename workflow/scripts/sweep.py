@@ -13,12 +13,12 @@ Expects from the rule:
 
 from pathlib import Path
 
-from attnlab import figures, sweeps, tables
+from attnlab import figures, run_files, sweeps, tables
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
     name, sweep = snakemake.wildcards.sweep, snakemake.params.sweep
-    runs = tables.load_runs(snakemake.input.metrics, snakemake.input.predictions)
+    runs = run_files.load_runs(snakemake.input.metrics, snakemake.input.predictions)
     table = sweeps.sweep_table(runs, sweep["dataset"], sweep["settings"])
     conclusion = sweeps.conclusion(name, runs, sweep["dataset"], table)
     tables.write_table(table, snakemake.output.csv, snakemake.output.md)

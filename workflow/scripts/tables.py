@@ -17,12 +17,12 @@ Expects from the rule:
 import json
 from pathlib import Path
 
-from attnlab import provenance, sequential, tables, verdicts
+from attnlab import provenance, run_files, sequential, summary, tables, verdicts
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
-    runs = tables.load_runs(snakemake.input.metrics, snakemake.input.predictions)
-    predictions = tables.load_predictions(snakemake.input.predictions, snakemake.params.runs)
+    runs = run_files.load_runs(snakemake.input.metrics, snakemake.input.predictions)
+    predictions = run_files.load_predictions(snakemake.input.predictions, snakemake.params.runs)
     baselines = dict(snakemake.params.baselines)
     log.info("%d runs; baselines %s", len(runs), baselines)
 
@@ -41,15 +41,15 @@ with job_log(snakemake.log[0]) as log:
         tables.format_verdicts(verdict_table),
     )
     study = {d: tables.study_table(runs, d, b) for d, b in baselines.items()}
-    overview = tables.overview_markdown(runs, baselines, dict(snakemake.params.sweeps))
+    overview = summary.overview_markdown(runs, baselines, dict(snakemake.params.sweeps))
     origins = provenance.summary_lines(runs.get("provenance", [None] * len(runs)))
     decided = {}
     for path in snakemake.input.decisions:
         state = json.loads(Path(path).read_text())
         decided[state["dataset"]] = sequential.decisions_table(state)
-    scope = tables.scope_line(runs, snakemake.params.data_seed)
-    text = tables.summary_markdown(
-        study, cross, verdict_table, tables.seeds_line(runs), overview, origins, decided, scope
+    scope = summary.scope_line(runs, snakemake.params.data_seed)
+    text = summary.summary_markdown(
+        study, cross, verdict_table, summary.seeds_line(runs), overview, origins, decided, scope
     )
     Path(snakemake.output.summary).write_text(text)
     log.info("verdicts: %s", verdict_table["verdict"].value_counts().to_dict())

@@ -13,12 +13,12 @@ Expects from the rule:
   log[0]                                 the job's log
 """
 
-from attnlab import stats, tables, verdicts
+from attnlab import run_files, stats, tables, verdicts
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
-    runs = tables.load_runs(snakemake.input.metrics, snakemake.input.predictions)
-    predictions = tables.load_predictions(snakemake.input.predictions, snakemake.params.runs)
+    runs = run_files.load_runs(snakemake.input.metrics, snakemake.input.predictions)
+    predictions = run_files.load_predictions(snakemake.input.predictions, snakemake.params.runs)
     dataset = snakemake.wildcards.dataset
     baseline = snakemake.params.baseline
     log.info("%s: %d runs, baseline %s", dataset, len(runs), baseline)
