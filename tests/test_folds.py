@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attnlab import cache, folds
+from attnlab import cache, comparisons, folds
 
 FRACTIONS = {"train": 0.8, "val": 0.1, "test": 0.1}
 
@@ -136,10 +136,8 @@ SPEAKER_ACCURACY = {
 def test_grouped_comparison_is_over_speakers_with_nadeau_bengio():
     from scipy import stats as scipy_stats
 
-    from attnlab import stats
-
     runs = grouped_runs(SPEAKER_ACCURACY, items=5000)  # the item-noise floor stays below
-    result = stats.compare_pair(runs, "d", "new", "base", "accuracy")
+    result = comparisons.compare_pair(runs, "d", "new", "base", "accuracy")
     # By hand: per speaker the difference of the seed means; n = 4 speakers, df = 3.
     d = 100 * np.array([0.04, 0.01, 0.03, 0.06])
     se = d.std(ddof=1) * np.sqrt(1 / 4 + (1 / 4) / (1 - 1 / 4))  # rho = 1/K, K = 4 folds
@@ -150,7 +148,7 @@ def test_grouped_comparison_is_over_speakers_with_nadeau_bengio():
     assert result["p"] == pytest.approx(2 * scipy_stats.t.sf(d.mean() / se, 3))
     assert "Nadeau-Bengio" in result["test"] and np.isnan(result["p_wilcoxon"])
     # Time stays a per-run quantity, paired over the 2 seeds.
-    time = stats.compare_pair(runs, "d", "new", "base", "time")
+    time = comparisons.compare_pair(runs, "d", "new", "base", "time")
     assert (time["n"], time["unit"]) == (2, "2 seeds")
 
 
@@ -171,13 +169,11 @@ def test_grouped_ranking_and_fold_table_use_the_speakers():
 def test_cmh_over_speakers_matches_the_textbook_formula():
     from scipy import stats as scipy_stats
 
-    from attnlab import stats
-
     rng = np.random.default_rng(0)
     strata = np.repeat(["ann", "bob", "cy"], [40, 60, 50])
     a = rng.random(150) < np.select([strata == "ann", strata == "bob"], [0.9, 0.6], 0.75)
     b = rng.random(150) < np.select([strata == "ann", strata == "bob"], [0.8, 0.5], 0.7)
-    result = stats.cmh_test(a, b, strata)
+    result = comparisons.cmh_test(a, b, strata)
     numerator, variance = 0.0, 0.0
     for name in ("ann", "bob", "cy"):
         sa, sb = a[strata == name], b[strata == name]
@@ -190,7 +186,7 @@ def test_cmh_over_speakers_matches_the_textbook_formula():
     assert result["p"] == pytest.approx(scipy_stats.chi2.sf(chi2, 1))
     assert result["strata"] == 3 and 0 < result["p_heterogeneity"] < 1
     # Two perfect classifiers carry no information: NaN, never p = 1.
-    perfect = stats.cmh_test(np.ones(10, bool), np.ones(10, bool), strata[:10])
+    perfect = comparisons.cmh_test(np.ones(10, bool), np.ones(10, bool), strata[:10])
     assert np.isnan(perfect["p"])
 
 

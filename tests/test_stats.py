@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attnlab import stats, verdicts
+from attnlab import comparisons, stats, verdicts
 
 # Small, distinct per-seed wobbles (fractions of accuracy / seconds), so that no
 # two variants differ by the same amount on every seed.
@@ -83,15 +83,15 @@ def correctness_pair(both, variant_only, baseline_only, neither):
 
 def test_mcnemar_exact_matches_the_binomial_by_hand():
     # b=2, c=8: p = 2 * P(X <= 2 | n=10, 1/2) = 2 * (1 + 10 + 45) / 1024.
-    result = stats.mcnemar_exact(*correctness_pair(80, 2, 8, 10))
+    result = comparisons.mcnemar_exact(*correctness_pair(80, 2, 8, 10))
     assert (result["variant_only"], result["baseline_only"], result["n_items"]) == (2, 8, 100)
     assert result["p"] == pytest.approx(112 / 1024)
 
 
 def test_mcnemar_one_sided_discordance_and_no_discordance():
     # b=0, c=6: p = 2 * (1/2)**6.
-    assert stats.mcnemar_exact(*correctness_pair(50, 0, 6, 4))["p"] == pytest.approx(2 / 64)
-    assert stats.mcnemar_exact(*correctness_pair(50, 0, 0, 4))["p"] == pytest.approx(1.0)
+    assert comparisons.mcnemar_exact(*correctness_pair(50, 0, 6, 4))["p"] == pytest.approx(2 / 64)
+    assert comparisons.mcnemar_exact(*correctness_pair(50, 0, 0, 4))["p"] == pytest.approx(1.0)
 
 
 def test_mcnemar_runs_pairs_items_per_seed():
@@ -105,7 +105,7 @@ def test_mcnemar_runs_pairs_items_per_seed():
             for v, p in (("base", base), ("se", variant))
         ]
     ).assign(dataset="d")
-    table = stats.mcnemar_runs(predictions, "d", "se", "base")
+    table = comparisons.mcnemar_runs(predictions, "d", "se", "base")
     assert table[["seed", "variant_only", "baseline_only"]].values.tolist() == [[4, 2, 0]]
     assert table["p"].iloc[0] == pytest.approx(0.5)
 
@@ -160,7 +160,7 @@ def test_accuracy_ci_over_seeds_and_for_one_seed():
 # ----------------------------------------------------------------- compare
 def test_compare_one_row_per_variant_with_holm():
     runs = study_like_runs()
-    table = stats.compare(runs, {"reduced_mnist": "base", "fsdd": "lenet"})
+    table = comparisons.compare(runs, {"reduced_mnist": "base", "fsdd": "lenet"})
     assert sorted(table.loc[table["dataset"] == "fsdd", "variant"]) == [
         "cbam",
         "hybrid",
@@ -186,7 +186,7 @@ def test_compare_with_predictions_summarises_mcnemar():
             for d, v in runs[["dataset", "variant"]].itertuples(index=False)
         ]
     )
-    table = stats.compare(runs, {"reduced_mnist": "base", "fsdd": "lenet"}, predictions)
+    table = comparisons.compare(runs, {"reduced_mnist": "base", "fsdd": "lenet"}, predictions)
     assert (table["mcnemar_p_median"] == 1.0).all() and (table["mcnemar_sig_seeds"] == 0).all()
     assert (table["test"] == "n/a (n=1)").all()
 
@@ -334,7 +334,7 @@ def test_study_value_inside_the_one_run_interval_is_not_contradicted():
     # Gains 1.2..1.8 (mean 1.5, sd 0.255, n 5): the 95% CI of the mean [1.18, 1.82]
     # excludes the study's single run of +1.95, the one-run PI [0.72, 2.28] does not.
     runs = gain_runs([1.2, 1.5, 1.8, 1.3, 1.7])
-    mean_ci = stats.compare_pair(runs, "fsdd", "cbam", "lenet", "accuracy")
+    mean_ci = comparisons.compare_pair(runs, "fsdd", "cbam", "lenet", "accuracy")
     assert mean_ci["ci_high"] < 1.95
     row = verdicts.verdicts(runs, claims=[gain_claim(1.95)]).iloc[0]
     assert row["verdict"] == "supported", row["reason"]
@@ -372,7 +372,7 @@ def test_verdict_intervals_are_holm_adjusted_and_wider_than_unadjusted():
     runs = study_like_runs()
     claims = [c for c in verdicts.CLAIMS if c.family == "digits"]
     results = verdicts._part_results(runs, None, "reduced_mnist", "digits", claims)
-    raw = stats.compare_pair(runs, "reduced_mnist", "se", "base", "accuracy")
+    raw = comparisons.compare_pair(runs, "reduced_mnist", "se", "base", "accuracy")
     adjusted = results[("se", "base", "accuracy")]
     assert adjusted["confidence"] > stats.CONFIDENCE
     assert adjusted["ci_low"] < raw["ci_low"] and adjusted["ci_high"] > raw["ci_high"]
@@ -407,7 +407,7 @@ def test_spread_takes_the_larger_of_sample_sd_and_floor():
 def test_identical_runs_give_no_certainty(n):
     # n seeds in which cbam beats lenet by exactly 1 point, on 1000 test items each.
     runs = gain_runs([1.0] * n, n_test=1000)
-    r = stats.compare_pair(runs, "fsdd", "cbam", "lenet", "accuracy")
+    r = comparisons.compare_pair(runs, "fsdd", "cbam", "lenet", "accuracy")
     floor = 100 * stats.item_noise((0.98, 1000), (0.97, 1000))
     assert r["sd"] == pytest.approx(floor, rel=1e-3) and r["floored"]
     assert r["ci_high"] - r["ci_low"] > 0 and 0 < r["p"] < 1
@@ -420,7 +420,7 @@ def test_identical_runs_give_no_certainty(n):
 
 
 def test_identical_runs_without_test_items_leave_the_test_undefined():
-    r = stats.compare_pair(gain_runs([1.0, 1.0, 1.0]), "fsdd", "cbam", "lenet", "accuracy")
+    r = comparisons.compare_pair(gain_runs([1.0, 1.0, 1.0]), "fsdd", "cbam", "lenet", "accuracy")
     assert math.isnan(r["p"]) and math.isnan(r["ci_low"]) and "undefined" in r["test"]
     low, high, how = stats.accuracy_ci([0.98, 0.98])
     assert math.isnan(low) and "no spread" in how  # no zero-width interval
@@ -451,7 +451,7 @@ def test_welch_floors_a_zero_variance_arm():
 
 def test_compare_table_floors_identical_differences():
     runs = gain_runs([1.0] * 3, n_test=1000)
-    row = stats.compare(runs, "lenet").iloc[0]
+    row = comparisons.compare(runs, "lenet").iloc[0]
     assert row["diff_ci_high"] > row["diff_ci_low"] and 0 < row["p"] < 1
 
 

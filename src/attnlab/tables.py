@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from attnlab import cost, registry, stats
+from attnlab import comparisons, cost, registry, stats
 
 
 # -------------------------------------------------------------------- tables
@@ -28,7 +28,7 @@ def _study(family: str, variant: str, key: str) -> float:
 
 
 def _time_diff(runs: pd.DataFrame, dataset: str, variant: str, baseline: str) -> pd.Series:
-    pairs = stats.paired_runs(runs, dataset, variant, baseline)
+    pairs = comparisons.paired_runs(runs, dataset, variant, baseline)
     return pairs["train_seconds_a"] - pairs["train_seconds_b"]
 
 
@@ -92,8 +92,8 @@ def study_table(runs: pd.DataFrame, dataset: str, baseline: str) -> pd.DataFrame
 
 
 def _cross_row(runs, dataset, family, variant, baseline, best) -> dict:
-    acc = stats.compare_pair(runs, dataset, variant, baseline, "accuracy")
-    time = stats.compare_pair(runs, dataset, variant, baseline, "time")
+    acc = comparisons.compare_pair(runs, dataset, variant, baseline, "accuracy")
+    time = comparisons.compare_pair(runs, dataset, variant, baseline, "time")
     return {
         "dataset": dataset,
         "family": family,
@@ -314,7 +314,7 @@ def format_cross_domain(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def format_compare(table: pd.DataFrame) -> pd.DataFrame:
-    """Readable strings of `stats.compare` for Markdown."""
+    """Readable strings of `comparisons.compare` for Markdown."""
     return _strings(table, _compare_strings)
 
 

@@ -52,14 +52,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from attnlab import registry
+from attnlab.comparisons import compare_pair, mcnemar_runs
 from attnlab.stats import (
     ALPHA,
     CONFIDENCE,
     Spread,
-    compare_pair,
     holm,
     holm_levels,
-    mcnemar_runs,
     prediction_interval,
     t_interval,
 )

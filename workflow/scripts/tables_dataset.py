@@ -13,7 +13,7 @@ Expects from the rule:
   log[0]                                 the job's log
 """
 
-from attnlab import run_files, stats, tables, verdicts
+from attnlab import comparisons, run_files, tables, verdicts
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
@@ -30,14 +30,16 @@ with job_log(snakemake.log[0]) as log:
         snakemake.output.study_md,
         tables.format_study_table(study),
     )
-    comparison = stats.compare(runs, baseline, predictions)
+    comparison = comparisons.compare(runs, baseline, predictions)
     tables.write_table(
         comparison,
         snakemake.output.compare_csv,
         snakemake.output.compare_md,
         tables.format_compare(comparison),
     )
-    tables.write_table(stats.mcnemar_table(predictions, baseline), snakemake.output.mcnemar_csv)
+    tables.write_table(
+        comparisons.mcnemar_table(predictions, baseline), snakemake.output.mcnemar_csv
+    )
     verdict_table = verdicts.dataset_verdicts(runs, predictions)
     tables.write_table(
         verdict_table,
