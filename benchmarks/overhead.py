@@ -34,7 +34,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from attnlab import plan, registry
+from attnlab import config_files, plan, registry
 
 REPO = Path(__file__).resolve().parents[1]
 STUDY = REPO / "config" / "config.yaml"
@@ -84,7 +84,7 @@ def main(argv=None) -> int:
     parser.add_argument("--csv", type=Path)
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args(argv)
-    planned = plan.Plan(plan.load_config([STUDY]))
+    planned = plan.Plan(config_files.load_config([STUDY]))
     family = planned.dataset(args.dataset)["family"]
     variants = registry.study_variants(family)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="attnlab-overhead-"))

@@ -48,14 +48,14 @@ from pathlib import Path
 
 import yaml
 
-from attnlab import cost, plan, registry
+from attnlab import config_files, cost, plan, registry
 
 REPO = Path(__file__).resolve().parents[1]
 SECTIONS = ["matmul", "blocks", "study", "flops", "dryrun", "noop"]
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 FAMILIES = {dataset: entry["family"] for dataset, entry in CONFIG["datasets"].items()}
 STUDY_VARIANTS = {dataset: registry.study_variants(family) for dataset, family in FAMILIES.items()}
-PLAN = plan.Plan(plan.load_config([REPO / "config" / "config.yaml"]))
+PLAN = plan.Plan(config_files.load_config([REPO / "config" / "config.yaml"]))
 STUDY_SEED = PLAN.first_seeds()[0]  # the study's seed 4
 TARGETS = {
     "study_wall_ratio": 0.5,

@@ -156,9 +156,9 @@ def test_overhead_splits_a_job_into_its_parts(tmp_path):
     spec = importlib.util.spec_from_file_location("overhead", BENCHMARKS / "overhead.py")
     overhead = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(overhead)
-    from attnlab import plan
+    from attnlab import config_files, plan
 
-    planned = plan.Plan(plan.load_config([REPO_ROOT / "config" / "config.yaml"]))
+    planned = plan.Plan(config_files.load_config([REPO_ROOT / "config" / "config.yaml"]))
     bench = tmp_path / "results/benchmarks/train/reduced_mnist/se/seed4.tsv"
     log = tmp_path / "results/logs/train/reduced_mnist/se/seed4.log"
     history = tmp_path / "results/reduced_mnist/se/seed4/history.csv"

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from conftest import REPO_ROOT, STUDY_CONFIG
 
-from attnlab import plan
+from attnlab import config_files, plan
 from attnlab.cli import main
 
 SPEAKERS = REPO_ROOT / "config" / "speaker_independent.yaml"
@@ -16,11 +16,11 @@ SPEAKERS = REPO_ROOT / "config" / "speaker_independent.yaml"
 
 @pytest.fixture(scope="module")
 def study():
-    return plan.load_config([STUDY_CONFIG])
+    return config_files.load_config([STUDY_CONFIG])
 
 
 def with_overlay(config, overlay):
-    return plan._merge(copy.deepcopy(config), overlay)
+    return config_files.merge(copy.deepcopy(config), overlay)
 
 
 def test_the_study_plans_its_runs_recipes_and_inputs(study):
@@ -42,8 +42,23 @@ def test_the_study_plans_its_runs_recipes_and_inputs(study):
     assert "results/tables/fsdd/power.csv" in outputs and "results/fsdd/cache/val_x.npy" in outputs
 
 
+def test_a_dataset_gets_the_attention_figures_its_variants_have_maps_for(study):
+    planned = plan.Plan(study)
+    mnist = planned.map_figures("reduced_mnist")
+    assert mnist["attention_self"] == ["self_attention"]
+    assert "cbam" in mnist["attention_spatial"] and "se" in mnist["channel_weights"]
+    assert mnist["gradcam"] == planned.variants_of("reduced_mnist")
+    # No spectrogram variant has self-attention: no placeholder figure.
+    assert "attention_self" not in planned.map_figures("fsdd")
+    outputs = planned.dataset_outputs("fsdd")
+    assert "results/figures/fsdd/attention_self.png" not in outputs
+    assert "results/figures/fsdd/channel_weights.png" in outputs
+    lenet_only = plan.Plan(with_overlay(study, {"datasets": {"fsdd": {"variants": ["lenet"]}}}))
+    assert list(lenet_only.map_figures("fsdd")) == ["gradcam"]
+
+
 def test_grouped_folds_plan_one_training_per_fold(study):
-    planned = plan.Plan(plan.load_config([STUDY_CONFIG, SPEAKERS]))
+    planned = plan.Plan(config_files.load_config([STUDY_CONFIG, SPEAKERS]))
     assert planned.fold_datasets == ["fsdd_speakers"]
     jobs = planned.training_jobs(planned.runs("fsdd_speakers"))
     assert len(jobs) == 4 * 2 * 6 and {j["fold"] for j in jobs} == set(range(1, 7))
@@ -101,7 +116,7 @@ def test_load_config_merges_in_order_and_fills_defaults(tmp_path):
     overlay.write_text(
         yaml.safe_dump({"seeds": [1, 2], "datasets": {"fsdd": {"baseline": "cbam"}}})
     )
-    config = plan.load_config([STUDY_CONFIG, overlay])
+    config = config_files.load_config([STUDY_CONFIG, overlay])
     assert config["seeds"] == [1, 2] and config["datasets"]["fsdd"]["baseline"] == "cbam"
     assert config["datasets"]["fsdd"]["source"] == "fsdd"  # kept from the first file
     assert config["threads"] == 1 and config["sequential"] is None  # schema defaults

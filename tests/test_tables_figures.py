@@ -10,7 +10,16 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from attnlab import figures, registry, run_files, summary, tables, verdicts
+from attnlab import (
+    block_records,
+    figures,
+    map_figures,
+    registry,
+    run_files,
+    summary,
+    tables,
+    verdicts,
+)
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "workflow" / "scripts"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -324,38 +333,45 @@ def attention_arrays(n=3, channels=1, size=28):
     return images, maps
 
 
-def test_attention_figures_dispatch_on_kind(tmp_path):
+def test_every_kind_of_map_has_its_figure(tmp_path):
     images, maps = attention_arrays()
-    made = figures.attention_figures(images, maps, labels=[3, 1, 4], title="digits")
-    assert set(made) == {"spatial", "self_attention", "channel"}
-    for kind, fig in made.items():
-        assert_png(figures.save_figure(fig, tmp_path / f"{kind}.png"))
+    archive = {"variant": "v", **maps}
+    for kind, name in block_records.MAP_FIGURES.items():
+        assert map_figures.kind_of_figure(name) == kind
+        of_kind = map_figures.archive_maps([archive], kind)
+        assert of_kind and all(key.endswith(f"/{kind}") for key in of_kind)
+        fig = map_figures.map_figure(kind, images, of_kind, labels=[3, 1, 4], title="digits")
+        assert_png(figures.save_figure(fig, tmp_path / f"{name}.png"))
+    with pytest.raises(ValueError, match="'gate/odd': its kind is not one of"):
+        map_figures.archive_maps([{"variant": "v", "gate/odd": np.ones((1, 2))}], "spatial")
+    with pytest.raises(ValueError, match="no figure for maps of kind 'odd'"):
+        map_figures.map_figure("odd", images, maps)
 
 
 def test_patch_focus_is_a_grid_of_received_attention():
     scores = np.zeros((1, 2, 25, 25))
     scores[..., 7] = 1.0  # every query of every head looks at patch 7
-    focus = figures.patch_focus(scores)
+    focus = map_figures.patch_focus(scores)
     assert focus.shape == (1, 5, 5) and focus[0, 1, 2] == 1.0 and focus.sum() == 1.0
     with pytest.raises(ValueError, match="square"):
-        figures.patch_focus(np.ones((1, 1, 24, 24)))
+        map_figures.patch_focus(np.ones((1, 1, 24, 24)))
 
 
 def test_gradcam_figure_on_rgb_spectrograms(tmp_path):
     rng = np.random.default_rng(1)
     images = rng.random((2, 64, 64, 3))
     cams = {"lenet": rng.random((2, 64, 64)), "cbam": rng.random((2, 64, 64))}
-    assert_png(figures.save_figure(figures.gradcam_figure(images, cams), tmp_path / "g.png"))
+    assert_png(figures.save_figure(map_figures.gradcam_figure(images, cams), tmp_path / "g.png"))
 
 
 def test_example_indices_are_fixed_sorted_and_of_distinct_classes():
     labels = np.repeat(np.arange(10), 100)
-    first = figures.example_indices(labels, 6, seed=4)
+    first = map_figures.example_indices(labels, 6, seed=4)
     assert first.tolist() == sorted(first) and len(set(labels[first])) == 6
-    assert (first == figures.example_indices(labels, 6, seed=4)).all()
-    twelve = figures.example_indices(labels, 12, seed=4)
+    assert (first == map_figures.example_indices(labels, 6, seed=4)).all()
+    twelve = map_figures.example_indices(labels, 12, seed=4)
     assert len(set(twelve)) == 12 and len(set(labels[twelve])) == 10
-    assert len(figures.example_indices(np.array([0, 1, 1]), 6, seed=4)) == 3
+    assert len(map_figures.example_indices(np.array([0, 1, 1]), 6, seed=4)) == 3
 
 
 # ------------------------------------------------------------------ scripts
@@ -436,12 +452,14 @@ def test_attention_figure_script(tmp_path):
             gradcam=np.random.default_rng(2).random((2, 28, 28)),
             **{k: maps[k] for k in keys},
         )
-    kinds = ("spatial", "self_attention", "channel", "gradcam")
-    out = {k: str(tmp_path / f"{k}.png") for k in kinds}
-    params = {"title": "tiny"}
-    run_script("figures_attention", tmp_path, {"maps": [str(a) for a in archives]}, out, params)
-    for kind in kinds:
-        assert_png(out[kind], min_size=(200, 100))
+    # The figures a dataset of these two variants gets: no self-attention figure.
+    for figure in ("attention_spatial", "channel_weights", "gradcam"):
+        out = {"png": str(tmp_path / f"{figure}.png")}
+        inputs = {"maps": [str(a) for a in archives]}
+        run_script(
+            "figures_attention", tmp_path, inputs, out, {"title": "tiny"}, {"figure": figure}
+        )
+        assert_png(out["png"], min_size=(200, 100))
 
 
 def test_transfer_table_floors_identical_seeds_at_their_item_noise():

@@ -21,7 +21,7 @@ class Block:
     `layer` is a class name in `attnlab.layers` or a registered Keras layer class; the
     layer is built as `layer(name=..., **options)` with every option given, so the
     defaults here are the only ones. `maps` are the kinds `attention_maps` returns
-    ("spatial", "channel", "scores"). `layer_name` names the layer inside models
+    (`MAP_FIGURES`). `layer_name` names the layer inside models
     (default: the block's name). `stages` overrides the family's default stages.
     `divides_channels` names options whose value must divide the channel count where
     the block sits (checked when a variant is resolved, not when Keras builds it).
@@ -60,6 +60,14 @@ _ECA_OPTIONS = {
     "beta": Option(1, int, "adaptive kernel: k = odd(|(log2 C + beta) / gamma|)", 0),
 }
 
+# The kinds of attention map a block can expose, and the figure that draws each.
+MAP_FIGURES = {
+    "spatial": "attention_spatial",
+    "scores": "attention_self",
+    "channel": "channel_weights",
+}
+# Grad-CAM needs no block: every variant has one.
+GRADCAM = "gradcam"
 BLOCKS: dict[str, Block] = {}
 
 
@@ -69,6 +77,11 @@ def register_block(block: Block) -> Block:
         raise RegistryError(f"block {block.name!r} is already registered")
     if not valid_name(block.name):
         raise RegistryError(f"block name {block.name!r} must match {NAME_PATTERN}")
+    unknown = sorted(set(block.maps) - set(MAP_FIGURES))
+    if unknown:
+        raise RegistryError(
+            f"block {block.name!r}: maps {unknown} are not among {list(MAP_FIGURES)}"
+        )
     BLOCKS[block.name] = block
     return block
 

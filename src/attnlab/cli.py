@@ -126,10 +126,10 @@ def add_plan_command(subparsers):
 
 
 def run_plan(args):
-    from attnlab import plan
+    from attnlab import config_files, plan
 
     try:
-        planned = plan.Plan(plan.load_config(args.configfile))
+        planned = plan.Plan(config_files.load_config(args.configfile))
     except (ValueError, OSError) as error:
         print(f"attnlab plan: {error}", file=sys.stderr)
         return 2

@@ -80,3 +80,9 @@ def code_hash(paths: list[Path]) -> str:
         tree = _drop_docstrings(ast.parse(Path(path).read_text(), filename=str(path)))
         digest.update(ast.dump(tree, include_attributes=False).encode())
     return digest.hexdigest()[:16]
+
+
+def source_hash(*modules: str) -> str:
+    """`code_hash` of attnlab's `modules` and every module they import: the code a job
+    runs (a workflow param, so that changing it reruns the job)."""
+    return code_hash(imported_files(Path(__file__).resolve().parent, modules))

@@ -1,15 +1,8 @@
-"""The study's figures with matplotlib (Agg): every function returns a Figure.
+"""The study's result figures with matplotlib (Agg): every function returns a Figure.
 
-Result figures take the tidy frames of `attnlab.tables` (histories,
-predictions, runs) and draw one panel per variant (or per dataset). Attention
-figures take numpy arrays, so they are testable without a model:
-
-- images (N, H, W, C) in [0, 1] (C = 1 grayscale or 3 RGB);
-- maps as `attnlab.attention.maps` returns them, keyed "<layer>/<kind>":
-  spatial (N, h, w), self-attention scores (N, heads, T, T), channel (N, C);
-- Grad-CAM (N, H, W) per variant, from `attnlab.attention.grad_cam`.
-
-`save_figure(fig, path)` writes a PNG and closes the figure.
+They take the tidy frames of `attnlab.run_files` (histories, predictions, runs) and
+draw one panel per variant (or per dataset); the attention figures are
+`attnlab.map_figures`. `save_figure(fig, path)` writes a PNG and closes the figure.
 """
 
 from __future__ import annotations
@@ -32,7 +25,6 @@ METRIC_LABELS = {
     "accuracy": "accuracy (fraction correct)",
     "loss": "loss (cross-entropy, nats)",
 }
-MAP_CMAP = "jet"
 
 
 # ------------------------------------------------------------------- helpers
@@ -54,7 +46,7 @@ def message_figure(message: str, title: str = "") -> Figure:
     return fig
 
 
-def _panels(n: int, ncols: int = 3, size=(4.2, 3.3), **kwargs):
+def panels(n: int, ncols: int = 3, size=(4.2, 3.3), **kwargs):
     ncols = max(1, min(n, ncols))
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(
@@ -84,7 +76,7 @@ def curves_figure(histories: pd.DataFrame, metric: str = "accuracy", title: str 
     stopped early count only for the epochs they ran).
     """
     variants = list(dict.fromkeys(histories["variant"]))
-    fig, axes = _panels(len(variants), sharey=True)
+    fig, axes = panels(len(variants), sharey=True)
     for ax, variant in zip(axes, variants, strict=True):
         h = histories[histories["variant"] == variant]
         _band(ax, h, metric, "train", "C0")
@@ -132,7 +124,7 @@ def confusion_figure(
     counts = {v: confusion_counts(p, k) for v, p in predictions.groupby("variant", sort=False)}
     k = max(c.shape[0] for c in counts.values())
     classes = list(classes) if classes else [str(i) for i in range(k)]
-    fig, axes = _panels(len(counts), size=(4.6, 4.2))
+    fig, axes = panels(len(counts), size=(4.6, 4.2))
     for ax, (variant, c) in zip(axes, counts.items(), strict=True):
         seeds = _n_seeds(predictions[predictions["variant"] == variant])
         accuracy = np.trace(c) / c.sum()
@@ -183,7 +175,7 @@ def cost_benefit_figure(runs: pd.DataFrame, baselines: Mapping[str, str] | None 
     downward triangle with its accuracy, so it does not squeeze the others into a sliver.
     """
     datasets = list(dict.fromkeys(runs["dataset"]))
-    fig, axes = _panels(len(datasets), ncols=2, size=(6.5, 5.0))
+    fig, axes = panels(len(datasets), ncols=2, size=(6.5, 5.0))
     for ax, dataset in zip(axes, datasets, strict=True):
         of = runs[runs["dataset"] == dataset]
         summary = of.groupby("variant", sort=False)[["train_seconds", "test_accuracy"]]
@@ -252,7 +244,7 @@ def sweep_figure(table: pd.DataFrame, keys: Sequence[str], series, title: str = 
     seeds; one line per combination of the other keys (`series(table, key)`)."""
     from attnlab.sweeps import numeric_order
 
-    fig, axes = _panels(len(keys), ncols=3, size=(4.6, 3.4))
+    fig, axes = panels(len(keys), ncols=3, size=(4.6, 3.4))
     for ax, key in zip(axes, keys, strict=True):
         order = numeric_order(table[key])
         lines = series(table, key)
@@ -281,184 +273,3 @@ def sweep_figure(table: pd.DataFrame, keys: Sequence[str], series, title: str = 
     fig.suptitle(title or "Sweep")
     fig.tight_layout()
     return fig
-
-
-# ---------------------------------------------------------- attention maps
-def example_indices(labels: Sequence[int], examples: int, seed: int) -> np.ndarray:
-    """A fixed, seeded choice of test rows (sorted), the same for every variant.
-
-    Distinct classes first: one row from each of `examples` classes drawn at random;
-    only when `examples` exceeds the number of classes does a class repeat.
-    """
-    rng = np.random.default_rng(seed)
-    labels = np.asarray(labels)
-    pools = {c: list(rng.permutation(np.flatnonzero(labels == c))) for c in np.unique(labels)}
-    chosen = []
-    while len(chosen) < min(examples, labels.size):
-        for label in rng.permutation(sorted(pools)):
-            if pools[label] and len(chosen) < examples:
-                chosen.append(pools[label].pop())
-    return np.sort(np.asarray(chosen, dtype=int))
-
-
-def _image(ax, image: np.ndarray) -> None:
-    image = np.clip(np.asarray(image, dtype=float), 0, 1)
-    if image.ndim == 3 and image.shape[-1] == 1:
-        ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
-    else:
-        ax.imshow(image)
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
-def _overlay(ax, image, amap, norm: tuple[float, float], interpolation: str):
-    """`amap` stretched over the whole image (any resolution), semi-transparent."""
-    _image(ax, image)
-    h, w = image.shape[:2]
-    return ax.imshow(
-        amap,
-        extent=(-0.5, w - 0.5, h - 0.5, -0.5),
-        cmap=MAP_CMAP,
-        alpha=0.5,
-        vmin=norm[0],
-        vmax=norm[1],
-        interpolation=interpolation,
-    )
-
-
-def _row_label(ax, i: int, labels) -> None:
-    text = f"example {i}" if labels is None else f"label {labels[i]}"
-    ax.set_ylabel(text)
-
-
-def _column_colorbar(fig, ax, mappable) -> None:
-    """A thin colour bar under `ax` that takes no space from the grid."""
-    cax = ax.inset_axes([0.05, -0.16, 0.9, 0.07])
-    bar = fig.colorbar(mappable, cax=cax, orientation="horizontal")
-    bar.ax.tick_params(labelsize="x-small")
-    bar.ax.xaxis.set_major_locator(MaxNLocator(3))
-
-
-def overlay_figure(
-    images: np.ndarray,
-    maps: Mapping[str, np.ndarray],
-    labels: Sequence | None = None,
-    title: str = "",
-    value_label: str = "map value",
-    interpolation: str = "bilinear",
-    vrange: tuple[float, float] | None = None,
-) -> Figure:
-    """Rows of examples: the input, then each (N, h, w) map overlaid on it.
-
-    Colours span `vrange` in every column (e.g. (0, 1) for gates and Grad-CAM,
-    comparable across columns), or each column's own min-max when None; the
-    bar under each column shows its scale, `value_label` what it measures.
-    """
-    n, names = len(images), list(maps)
-    fig, axes = plt.subplots(
-        n, 1 + len(names), figsize=(2.1 * (1 + len(names)), 2.2 * n + 0.8), squeeze=False
-    )
-    for i in range(n):
-        _image(axes[i, 0], images[i])
-        _row_label(axes[i, 0], i, labels)
-    axes[0, 0].set_title("input")
-    for j, name in enumerate(names, start=1):
-        values = np.asarray(maps[name], dtype=float)
-        norm = vrange or (float(values.min()), float(values.max()))
-        for i in range(n):
-            mappable = _overlay(axes[i, j], images[i], values[i], norm, interpolation)
-        axes[0, j].set_title(name, fontsize="small")
-        _column_colorbar(fig, axes[-1, j], mappable)
-    fig.suptitle(title or "Attention maps")
-    scale = "same scale in every column" if vrange else "own scale per column"
-    fig.supxlabel(f"colour: {value_label} ({scale})", fontsize="small")
-    fig.subplots_adjust(hspace=0.3)
-    return fig
-
-
-def spatial_maps_figure(images, maps, labels=None, title="") -> Figure:
-    """Spatial attention maps (N, h, w), sigmoid gates in [0, 1], over the inputs."""
-    title = title or "Spatial attention maps"
-    return overlay_figure(images, maps, labels, title, "gate value", vrange=(0.0, 1.0))
-
-
-def gradcam_figure(images, cams, labels=None, title="") -> Figure:
-    """Grad-CAM heat maps (N, H, W) per variant, over the same inputs."""
-    title = title or "Grad-CAM (predicted class)"
-    return overlay_figure(images, cams, labels, title, "relevance", vrange=(0.0, 1.0))
-
-
-def patch_focus(scores: np.ndarray) -> np.ndarray:
-    """Attention each patch receives, averaged over heads and queries: (N, g, g)."""
-    scores = np.asarray(scores, dtype=float)
-    tokens = scores.shape[-1]
-    side = math.isqrt(tokens)
-    if side * side != tokens:
-        raise ValueError(f"self-attention over {tokens} tokens is not a square grid")
-    return scores.mean(axis=(1, 2)).reshape(-1, side, side)
-
-
-def self_attention_figure(images, scores: Mapping[str, np.ndarray], labels=None, title=""):
-    """Self-attention focus over the patch grid (5x5 on digits) on the inputs.
-
-    For each scores array (N, heads, T, T): the mean over heads, then one
-    column per head; a patch's value is the attention it receives, averaged
-    over the queries (rows of the scores sum to 1, so the values of one map
-    average 1/T).
-    """
-    columns = {}
-    for name, s in scores.items():
-        s = np.asarray(s, dtype=float)
-        columns[f"{name}\nmean of {s.shape[1]} heads"] = patch_focus(s)
-        for head in range(s.shape[1]):
-            columns[f"head {head}"] = patch_focus(s[:, head : head + 1])
-    return overlay_figure(
-        images,
-        columns,
-        labels,
-        title or "Self-attention focus over patches",
-        "attention a patch receives (fraction of 1)",
-        interpolation="nearest",
-    )
-
-
-def channel_weights_figure(weights: Mapping[str, np.ndarray], title: str = "") -> Figure:
-    """Channel attention weights (N, C): mean over examples ±1 sd, one panel per block."""
-    fig, axes = _panels(len(weights), ncols=2, size=(6.0, 3.2))
-    for ax, (name, w) in zip(axes, weights.items(), strict=True):
-        w = np.asarray(w, dtype=float)
-        ax.bar(np.arange(w.shape[1]), w.mean(axis=0), yerr=w.std(axis=0), color="C2", ecolor="gray")
-        ax.set(xlabel="channel index", ylabel="weight (unitless)")
-        ax.set_title(f"{name} (mean ± 1 sd over {len(w)} images)", fontsize="small")
-        ax.grid(alpha=0.3, axis="y")
-    fig.suptitle(title or "Channel attention weights")
-    fig.tight_layout()
-    return fig
-
-
-def map_kind(name: str, array: np.ndarray) -> str:
-    """ "spatial", "self_attention" or "channel", from the key's kind or the shape."""
-    kind = name.rsplit("/", 1)[-1]
-    by_kind = {"spatial": "spatial", "scores": "self_attention", "channel": "channel"}
-    if kind in by_kind:
-        return by_kind[kind]
-    by_ndim = {3: "spatial", 4: "self_attention", 2: "channel"}
-    if array.ndim not in by_ndim:
-        raise ValueError(f"cannot tell the kind of map {name!r} with shape {array.shape}")
-    return by_ndim[array.ndim]
-
-
-def attention_figures(images, maps: Mapping[str, np.ndarray], labels=None, title: str = ""):
-    """One figure per kind of map present: {"spatial", "self_attention", "channel"}."""
-    grouped: dict[str, dict] = {}
-    for name, array in maps.items():
-        grouped.setdefault(map_kind(name, np.asarray(array)), {})[name] = array
-    prefix = f"{title}: " if title else ""
-    makers = {
-        "spatial": lambda m: spatial_maps_figure(images, m, labels, f"{prefix}spatial attention"),
-        "self_attention": lambda m: self_attention_figure(
-            images, m, labels, f"{prefix}self-attention focus over patches"
-        ),
-        "channel": lambda m: channel_weights_figure(m, f"{prefix}channel attention weights"),
-    }
-    return {kind: makers[kind](group) for kind, group in grouped.items()}

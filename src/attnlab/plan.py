@@ -3,76 +3,37 @@
 Everything the workflow decides from the config alone lives here, so that it can be
 tested and used without Snakemake (and without TensorFlow): `workflow/rules/common.smk`
 wraps it in thin input functions, and `attnlab plan --configfile ...` prints it. The
-config is the one Snakemake validated (schema defaults filled in); `load_config` does
-the same for the CLI. Building a `Plan` runs every check the schema cannot express, so
-a bad config stops at start-up with the key that is wrong.
+config is the one Snakemake validated (schema defaults filled in);
+`attnlab.config_files.load_config` does the same for the CLI. Building a `Plan` runs
+every check the schema cannot express (`attnlab.config_checks`), so a bad config stops
+at start-up with the key that is wrong.
 """
 
 from __future__ import annotations
 
-import copy
+import re
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 import jsonschema
-import yaml
 
-from attnlab import registry, sequential, spec, sweeps
+from attnlab import config_checks, registry, sequential, spec, sweeps
+from attnlab.block_records import GRADCAM, MAP_FIGURES
+from attnlab.config_files import read_schema
 
-SCHEMA_PATH = Path("workflow/schemas/config.schema.yaml")
-SCHEMA = Path(__file__).resolve().parents[2] / SCHEMA_PATH
 SPLITS = ("train", "val", "test")
-FIGURES = (
-    "accuracy_curves",
-    "loss_curves",
-    "confusion",
-    "cost_benefit",
-    "attention_spatial",
-    "attention_self",
-    "channel_weights",
-    "gradcam",
-)
+# Every dataset's result figures; its attention figures are `Plan.map_figures`.
+FIGURES = ("accuracy_curves", "loss_curves", "confusion", "cost_benefit", "critical_difference")
+ATTENTION_FIGURES = (*MAP_FIGURES.values(), GRADCAM)
+NEVER = "(?!x)x"  # a pattern no value matches
 STUDY_TABLES = ("cross_domain", "verdicts", "params")
 RANKING_TABLES = ("ranks", "posthoc", "bayes", "power")
 FOLD_TABLES = ("folds", "speakers")
 
 
-def read_schema(path: Path | str = SCHEMA) -> dict:
-    return yaml.safe_load(Path(path).read_text())
-
-
-def _merge(base: dict, overlay: Mapping) -> dict:
-    """Snakemake's merge of config files: nested mappings merged key by key."""
-    for key, value in overlay.items():
-        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        else:
-            base[key] = copy.deepcopy(value)
-    return base
-
-
-def _with_defaults(validator_class):
-    """A validator that fills in each property's schema default, as Snakemake's does."""
-    validate_properties = validator_class.VALIDATORS["properties"]
-
-    def fill(validator, properties, instance, schema):
-        if isinstance(instance, dict):
-            for name, sub in properties.items():
-                if isinstance(sub, dict) and "default" in sub:
-                    instance.setdefault(name, copy.deepcopy(sub["default"]))
-        yield from validate_properties(validator, properties, instance, schema)
-
-    return jsonschema.validators.extend(validator_class, {"properties": fill})
-
-
-def load_config(paths: Iterable[Path | str], schema: Mapping | None = None) -> dict:
-    """Config files merged in order and validated, schema defaults filled in."""
-    config: dict = {}
-    for path in paths:
-        _merge(config, yaml.safe_load(Path(path).read_text()) or {})
-    schema = schema or read_schema()
-    _with_defaults(jsonschema.Draft202012Validator)(schema).validate(config)
-    return config
+def one_of(values: Iterable[str]) -> str:
+    """A wildcard constraint matching exactly these values (nothing when there are none)."""
+    escaped = [re.escape(value) for value in sorted(values, key=len, reverse=True)]
+    return "|".join(escaped) or NEVER
 
 
 class Plan:
@@ -100,6 +61,8 @@ class Plan:
         )
         self.fold_datasets = [d for d in self.datasets if self.folds_of(d) != [None]]
         self.plain_datasets = [d for d in self.datasets if d not in self.fold_datasets]
+        folds = {k for d in self.fold_datasets for k in self.folds_of(d)}
+        self.fold_numbers = [str(k) for k in sorted(folds)]
         self.cross_pairs = [f"{p['train']}_on_{p['test']}" for p in config["cross_dataset"]]
         self.check()
 
@@ -144,6 +107,18 @@ class Plan:
 
     def variants_of(self, dataset: str) -> list[str]:
         return list(self.variants[dataset])
+
+    def map_figures(self, dataset: str) -> dict[str, list[str]]:
+        """A dataset's attention figures and the variants each draws: the figure of a kind
+        of map where some variant's blocks expose it, and every variant's Grad-CAM."""
+        variants = self.variants[dataset]
+        drawn = {
+            figure: [name for name, v in variants.items() if kind in v.map_kinds]
+            for kind, figure in MAP_FIGURES.items()
+        }
+        return {figure: names for figure, names in drawn.items() if names} | {
+            GRADCAM: list(variants)
+        }
 
     def configured_recipe(self, dataset: str, variant: str) -> dict:
         """The dataset's recipe with the configured variant's overrides on top."""
@@ -305,7 +280,8 @@ class Plan:
             names += [*FOLD_TABLES] + ["random_vs_grouped"] * bool(self.compared_with(dataset))
         tables = [f"results/tables/{dataset}/{name}.csv" for name in names]
         figures = [
-            f"results/figures/{dataset}/{name}.png" for name in (*FIGURES, "critical_difference")
+            f"results/figures/{dataset}/{name}.png"
+            for name in (*FIGURES, *self.map_figures(dataset))
         ]
         return self.dataset_cache(dataset) + tables + figures
 
@@ -342,83 +318,8 @@ class Plan:
 
     # --------------------------------------------------------------- checks
     def check(self) -> None:
-        """Checks the schema cannot express: baselines, recipes, splits, paths, pairs."""
-        for dataset in self.datasets:
-            self._check_dataset(dataset)
-        self._check_cross_dataset()
-
-    def _check_dataset(self, dataset: str) -> None:
-        cfg = self.dataset(dataset)
-        where = f"config datasets.{dataset}"
-        self._check_split_comparison(dataset)
-        registry.family(cfg["family"]).check_size(cfg["image_size"], f"{where}.image_size")
-        if cfg["baseline"] not in self.variants[dataset]:
-            raise ValueError(f"{where}.baseline: {cfg['baseline']!r} is not in its variants")
-        self._check_variant_recipes(dataset)
-        validations = {self.recipe_of(dataset, v)["validation"] for v in self.variants[dataset]}
-        if "val" in validations and "val" not in self.splits_of(dataset):
-            raise ValueError(
-                f"{where}: a recipe validates on 'val' but the dataset has no val split "
-                f"(split method {cfg['split']['method']!r})"
-            )
-        if cfg["source"] in ("folder", "audio_folder") and not Path(cfg["path"]).is_dir():
-            raise ValueError(f"{where}.path: {cfg['path']} is not a folder")
-
-    def _check_variant_recipes(self, dataset: str) -> None:
-        """Recipes of unselected variants are ignored (an overlay may narrow `variants`);
-        a name no variant of the family has is an error. Early stopping must not select
-        its epoch on the test set."""
-        cfg = self.dataset(dataset)
-        for variant in cfg["variant_recipes"]:
-            where = f"config datasets.{dataset}.variant_recipes.{variant}"
-            if variant in self.variants[dataset]:
-                continue
-            if variant not in registry.names(cfg["family"]):
-                raise ValueError(f"{where}: not one of its variants")
-            self.notes.append(f"{where}: ignored ({variant} is not in the dataset's variants)")
-        for variant in self.variants[dataset]:
-            recipe = self.recipe_of(dataset, variant)
-            if recipe["early_stopping"] and recipe["validation"] == "test":
-                raise ValueError(
-                    f"config datasets.{dataset} ({variant}): early_stopping with validation: "
-                    "test would choose the epoch on the test set; use validation: split or val"
-                )
-
-    def _check_split_comparison(self, dataset: str) -> None:
-        """A group_kfold dataset's compare_with: a single-split dataset, same classes."""
-        other = self.compared_with(dataset)
-        where = f"config datasets.{dataset}.split.compare_with"
-        if other is None:
-            return
-        plain = [d for d in self.datasets if self.folds_of(d) == [None]]
-        if other not in plain:
-            raise ValueError(
-                f"{where}: {other!r} is not a dataset with a single split (one of {plain})"
-            )
-        if self.dataset(other)["classes"] != self.dataset(dataset)["classes"]:
-            raise ValueError(f"{where}: {other!r} has other classes than {dataset!r}")
-        if not set(self.variants[other]) & set(self.variants[dataset]):
-            raise ValueError(f"{where}: {other!r} and {dataset!r} share no variant")
-
-    def _check_cross_dataset(self) -> None:
-        """Each pair: known datasets with the same classes, image size and channels."""
-        for i, pair in enumerate(self.config["cross_dataset"]):
-            where = f"config cross_dataset[{i}]"
-            for role in ("train", "test"):
-                if pair[role] not in self.datasets:
-                    raise ValueError(f"{where}.{role}: {pair[role]!r} is not in datasets")
-                if pair[role] in self.fold_datasets:
-                    raise ValueError(
-                        f"{where}.{role}: {pair[role]!r} is split in grouped folds (one model "
-                        "and one test set per fold); cross-dataset scores need a single split"
-                    )
-            a, b = self.dataset(pair["train"]), self.dataset(pair["test"])
-            for key in ("classes", "image_size", "channels"):
-                if a[key] != b[key]:
-                    raise ValueError(
-                        f"{where}: {pair['train']} and {pair['test']} differ in {key} "
-                        f"({a[key]} vs {b[key]}); a model can only be scored on the same inputs"
-                    )
+        """Checks the schema cannot express (`attnlab.config_checks`)."""
+        config_checks.check(self)
 
     # ---------------------------------------------------------------- summary
     def summary(self) -> str:

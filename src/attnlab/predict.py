@@ -132,7 +132,7 @@ def explanation_maps(model, x: np.ndarray) -> tuple[str, np.ndarray]:
 
 def explain(model, x: np.ndarray, paths: list[Path], table: pd.DataFrame, out_dir) -> list[Path]:
     """Write `{out_dir}/{file stem}.png` per input: the input and its map overlaid."""
-    from attnlab import figures
+    from attnlab import figures, map_figures
 
     name, maps = explanation_maps(model, x)
     out_dir = Path(out_dir)
@@ -140,6 +140,6 @@ def explain(model, x: np.ndarray, paths: list[Path], table: pd.DataFrame, out_di
     for i, path in enumerate(paths):
         row = table.iloc[i]
         title = f"{path.name}: {row['predicted']} ({row['probability']:.2f})"
-        fig = figures.overlay_figure(x[i : i + 1], {name: maps[i : i + 1]}, None, title)
+        fig = map_figures.overlay_figure(x[i : i + 1], {name: maps[i : i + 1]}, None, title)
         written.append(figures.save_figure(fig, out_dir / f"{path.stem}.png"))
     return written

@@ -27,7 +27,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from attnlab.block_records import BLOCKS
+from attnlab.block_records import BLOCKS, MAP_FIGURES
 from attnlab.options import NAME_PATTERN, Option, RegistryError, settle, valid_name
 
 
@@ -134,6 +134,12 @@ class Variant:
     @property
     def has_attention(self) -> bool:
         return bool(self.placements)
+
+    @property
+    def map_kinds(self) -> tuple[str, ...]:
+        """The kinds of attention map its blocks expose, in `MAP_FIGURES` order."""
+        found = {kind for p in self.placements for kind in BLOCKS[p.block].maps}
+        return tuple(kind for kind in MAP_FIGURES if kind in found)
 
     @property
     def is_study(self) -> bool:

@@ -1,46 +1,29 @@
 # Thin input functions over attnlab.plan (which knows what the config asks for), and the
 # ones only Snakemake can answer: the seeds that decision rounds (checkpoints) add.
 import json
-import re
 from pathlib import Path
 
-from attnlab import codehash, plan, raw, sequential, spec
+from attnlab import codehash, config_files, plan, raw, sequential, spec
 from snakemake.logging import logger
 
-PLAN = plan.Plan(config, plan.read_schema(Path(workflow.basedir) / plan.SCHEMA_PATH))
+PLAN = plan.Plan(
+    config, config_files.read_schema(config_files.find_schema(workflow.basedir))
+)
 for note in PLAN.notes:
     logger.info(note)
-MNIST_NAMES = list(raw.MNIST_FILES)
-NEVER = "(?!x)x"
+one_of = plan.one_of
 DATASETS = PLAN.datasets
 FOLD_DATASETS = PLAN.fold_datasets
-FOLDS = sorted({str(k) for d in FOLD_DATASETS for k in PLAN.folds_of(d)})
 VARIANTS = PLAN.variants
 SWEEPS = PLAN.sweeps
 SEQUENTIAL = PLAN.sequential
 SEED_SEQUENCE = PLAN.seed_sequence
 dataset_config = PLAN.dataset
 datasets_from = PLAN.datasets_from
-folds_of = PLAN.folds_of
 variants_of = PLAN.variants_of
-recipe_of = PLAN.recipe_of
-sweep_params = PLAN.sweep_params
-compared_with = PLAN.compared_with
 cache_file = PLAN.cache_file
 training_file = PLAN.training_file
-
-
-def one_of(values):
-    """A wildcard constraint matching exactly these values (or nothing when empty)."""
-    escaped = [re.escape(value) for value in sorted(values, key=len, reverse=True)]
-    return "|".join(escaped) or NEVER
-
-
-def source_hash(*modules):
-    """Hash of package modules and every package module they import, passed as a param
-    so that a change to code the job runs reruns it."""
-    package = Path(workflow.basedir) / "src" / "attnlab"
-    return codehash.code_hash(codehash.imported_files(package, modules))
+source_hash = codehash.source_hash
 
 
 def variant_record(wildcards):
@@ -68,7 +51,7 @@ def cross_files(wildcards):
 
 def compared_files(dataset, name):
     """The compare_with dataset's run files of the variants both datasets train."""
-    other = compared_with(dataset)
+    other = PLAN.compared_with(dataset)
     return [
         path
         for run, path in zip(run_ids(other), run_files(other, name))
@@ -171,6 +154,13 @@ def shown_model(wildcards):
     return PLAN.shown_model(wildcard_run(wildcards))
 
 
+def map_archives(wildcards):
+    """The attention maps of the variants an attention figure draws (first seed)."""
+    run = {"dataset": wildcards.dataset, "seed": PLAN.first_seeds()[0]}
+    drawn = PLAN.map_figures(wildcards.dataset)[wildcards.figure]
+    return [training_file(run | {"variant": v}, "attention_maps.npz") for v in drawn]
+
+
 def dataset_targets(dataset):
     """A dataset's cache, runs, tables and figures as an input function (it may wait on
     decision rounds)."""
@@ -201,7 +191,8 @@ wildcard_constraints:
     split="train|val|test",
     seed=one_of([str(seed) for seed in SEED_SEQUENCE]),
     round="[0-9]+",
-    variant=one_of({v for dataset in DATASETS for v in variants_of(dataset)}),
+    variant=one_of({v for d in DATASETS for v in variants_of(d)}),
     sweep=one_of(SWEEPS),
     pair=one_of(PLAN.cross_pairs),
-    fold=one_of(FOLDS),
+    fold=one_of(PLAN.fold_numbers),
+    figure=one_of(plan.ATTENTION_FIGURES),

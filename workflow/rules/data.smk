@@ -9,7 +9,7 @@ rule mnist_raw:
     log:
         "results/logs/data/mnist_raw_{name}.log",
     wildcard_constraints:
-        name=one_of(MNIST_NAMES),
+        name=one_of(raw.MNIST_FILES),
     conda:
         "../envs/attnlab.yaml"
     script:
@@ -29,7 +29,7 @@ rule fsdd_raw:
 
 rule mnist_images:
     input:
-        expand("resources/raw/mnist/{name}", name=MNIST_NAMES),
+        expand("resources/raw/mnist/{name}", name=raw.MNIST_FILES),
     output:
         directory("resources/images/{dataset}"),
     log:

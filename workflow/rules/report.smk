@@ -96,7 +96,7 @@ rule sweep:
     conda:
         "../envs/attnlab.yaml"
     params:
-        sweep=lambda wc: sweep_params(wc.sweep),
+        sweep=lambda wc: PLAN.sweep_params(wc.sweep),
     script:
         "../scripts/sweep.py"
 
@@ -129,7 +129,7 @@ rule study_tables:
     params:
         baselines={d: dataset_config(d)["baseline"] for d in DATASETS},
         runs=lambda wc: [run for d in DATASETS for run in run_ids(d)],
-        sweeps={name: sweep_params(name) for name in SWEEPS},
+        sweeps={name: PLAN.sweep_params(name) for name in SWEEPS},
         data_seed=config["data_seed"],
     script:
         "../scripts/tables.py"
@@ -186,7 +186,7 @@ rule split_gap:
     conda:
         "../envs/attnlab.yaml"
     params:
-        random=lambda wc: compared_with(wc.dataset),
+        random=lambda wc: PLAN.compared_with(wc.dataset),
     script:
         "../scripts/split_gap.py"
 
@@ -266,21 +266,13 @@ rule attention_maps:
         "../scripts/attention_maps.py"
 
 
-rule attention_figures:
+rule attention_figure:
     input:
-        maps=lambda wc: expand(
-            "results/{dataset}/{variant}/seed{seed}/attention_maps.npz",
-            dataset=wc.dataset,
-            variant=variants_of(wc.dataset),
-            seed=PLAN.first_seeds()[0],
-        ),
+        maps=map_archives,
     output:
-        spatial=dataset_report("{dataset}", "attention_spatial", "attention_spatial"),
-        self_attention=dataset_report("{dataset}", "attention_self", "attention_self"),
-        channel=dataset_report("{dataset}", "channel_weights", "channel_weights"),
-        gradcam=dataset_report("{dataset}", "gradcam", "gradcam"),
+        dataset_report("{dataset}", "attention_figure", "{figure}"),
     log:
-        "results/logs/report/attention_figures_{dataset}.log",
+        "results/logs/report/attention_figure_{dataset}_{figure}.log",
     conda:
         "../envs/attnlab.yaml"
     params:

@@ -25,7 +25,7 @@ rule train:
     params:
         architecture=variant_record,
         preprocessing=lambda wc: spec.preprocessing_of(dataset_config(wc.dataset)),
-        recipe=lambda wc: recipe_of(wc.dataset, wc.variant),
+        recipe=lambda wc: PLAN.recipe_of(wc.dataset, wc.variant),
         precision=config["precision"],
         device=config["device"],
         code_hash=source_hash("train"),

@@ -22,8 +22,8 @@ Expects from the rule:
 import numpy as np
 
 from attnlab import cache, runtime
-from attnlab.figures import example_indices
 from attnlab.logs import job_log
+from attnlab.map_figures import example_indices
 
 with job_log(snakemake.log[0]) as log:
     runtime.configure(threads=snakemake.threads, device=snakemake.params.device)
