@@ -230,6 +230,20 @@ def test_sixteen_bit_png_is_rejected_or_scaled_to_unit_range(tmp_path, write_ima
     assert 0.0 <= x.min() and x.max() <= 1.0
 
 
+def test_split_arrays_refuse_an_image_changed_since_the_manifest(dataset, tmp_path):
+    manifest = build(dataset)
+    train = manifest[manifest["split"] == "train"]
+    changed = [Path(p) for p in train["path"].iloc[:2]]
+    for path in changed:
+        save(path, np.random.default_rng(9).integers(0, 256, SIZE, dtype=np.uint8))
+    with pytest.raises(DataError) as caught:
+        cache.write_split(manifest, "train", 1, tmp_path / "x.npy", tmp_path / "y.npy")
+    message = str(caught.value)
+    assert "2 problem(s)" in message and "snakemake -R manifest" in message
+    assert all(f"{path}: changed since the manifest recorded it" in message for path in changed)
+    assert not (tmp_path / "x.npy").exists()
+
+
 def test_folder_inside_a_class_folder_is_not_silently_skipped(dataset):
     nested = dataset / "0" / "more"
     save(nested / "extra.png", np.random.default_rng(3).integers(0, 256, SIZE, dtype=np.uint8))

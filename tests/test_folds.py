@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attnlab import cache, comparisons, folds
+from attnlab import comparisons, folds, splits
 
 FRACTIONS = {"train": 0.8, "val": 0.1, "test": 0.1}
 
@@ -22,7 +22,7 @@ def manifest_of(speakers: dict[str, int]) -> pd.DataFrame:
 
 def test_one_speaker_per_fold_is_leave_one_speaker_out():
     manifest = manifest_of({"a": 5, "b": 5, "c": 5})
-    assert sorted(cache.group_folds(manifest["speaker"], 3).items()) == [
+    assert sorted(splits.group_folds(manifest["speaker"], 3).items()) == [
         ("a", 1),
         ("b", 2),
         ("c", 3),
@@ -31,21 +31,21 @@ def test_one_speaker_per_fold_is_leave_one_speaker_out():
 
 def test_fewer_folds_than_groups_balances_the_folds():
     manifest = manifest_of({"a": 9, "b": 5, "c": 4, "d": 1})
-    fold_of = cache.group_folds(manifest["speaker"], 2)
+    fold_of = splits.group_folds(manifest["speaker"], 2)
     assert fold_of == {"a": 1, "b": 2, "c": 2, "d": 1}  # 18+2 vs 10+8 images
 
 
 def test_more_folds_than_groups_is_an_error():
     with pytest.raises(ValueError, match=r"3 folds but only 2 groups \['a', 'b'\]"):
-        cache.group_folds(manifest_of({"a": 2, "b": 2})["speaker"], 3)
+        splits.group_folds(manifest_of({"a": 2, "b": 2})["speaker"], 3)
 
 
 def test_each_fold_tests_its_groups_and_validates_on_the_others():
     manifest = manifest_of({"a": 10, "b": 10, "c": 10})
     split = {"group": "speaker", "folds": 3, "fractions": FRACTIONS}
-    assigned = manifest.join(cache.assign_folds(manifest, split, seed=4))
+    assigned = manifest.join(splits.assign_folds(manifest, split, seed=4))
     for k in (1, 2, 3):
-        roles = assigned[cache.split_column(k)]
+        roles = assigned[splits.split_column(k)]
         held_out = assigned["fold"] == k
         assert (roles[held_out] == "test").all()
         # val: 1/9 of the other speakers' recordings of each digit (20 -> 2)
@@ -57,7 +57,7 @@ def test_recordings_without_a_speaker_are_named():
     split = {"group": "speaker", "folds": 2, "fractions": FRACTIONS}
     message = r"needs a speaker for every image; none for 1 image\(s\), e\.g\. 0_a_0\.png"
     with pytest.raises(ValueError, match=message):
-        cache.assign_folds(manifest, split, seed=4)
+        splits.assign_folds(manifest, split, seed=4)
 
 
 def fold_run(fold, items, correct, seconds=10.0):

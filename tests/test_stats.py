@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attnlab import comparisons, stats, verdicts
+from attnlab import claims, comparisons, stats, verdicts
 
 # Small, distinct per-seed wobbles (fractions of accuracy / seconds), so that no
 # two variants differ by the same amount on every seed.
@@ -273,14 +273,14 @@ def test_verdicts_mark_missing_variants_and_datasets_not_run():
     assert "hybrid" in table.set_index("claim_id").loc["hybrid_gain", "reason"]
     digits_only = verdicts.verdicts(runs[runs["family"] == "digits"])
     assert (digits_only.loc[digits_only["dataset"] == "", "verdict"] == "not run").all()
-    assert len(digits_only) == len(verdicts.CLAIMS)
+    assert len(digits_only) == len(claims.CLAIMS)
 
 
 def test_judge_rule_on_intervals():
     # A claimed value is judged against the one-run prediction interval (pi_*), its
     # direction against the CI of the mean (ci_*); before issue 19 the CI did both.
     r = {"n": 5, "p_holm": 0.01}
-    gain = verdicts.Part("a", "b", claim=1.95)
+    gain = claims.Part("a", "b", claim=1.95)
     wide = {"pi_low": 0.5, "pi_high": 3.1}
     assert verdicts._judge(gain, r | wide | {"ci_low": 1.2, "ci_high": 2.4}) == "supported"
     assert verdicts._judge(gain, r | wide | {"ci_low": 1.2, "ci_high": 1.6}) == "supported"
@@ -291,10 +291,10 @@ def test_judge_rule_on_intervals():
     assert (
         verdicts._judge(gain, r | wide | {"ci_low": 1.2, "ci_high": 2.4, "n": 2}) == "inconclusive"
     )
-    hurts = verdicts.Part("a", "b", claim="<0")
+    hurts = claims.Part("a", "b", claim="<0")
     assert verdicts._judge(hurts, r | {"ci_low": 0.0, "ci_high": 0.4}) == "contradicted"
     assert verdicts._judge(hurts, r | {"ci_low": -0.4, "ci_high": -0.1}) == "supported"
-    little = verdicts.Part("a", "b", claim="little")
+    little = claims.Part("a", "b", claim="little")
     assert verdicts._judge(little, r | {"ci_low": -0.2, "ci_high": 0.3}) == "supported"
     assert verdicts._judge(little, r | {"ci_low": 0.6, "ci_high": 1.3}) == "contradicted"
 
@@ -314,9 +314,9 @@ def gain_runs(gains_pts, base=0.97, seeds=None, **columns) -> pd.DataFrame:
     return runs.assign(**columns)
 
 
-def gain_claim(value: float) -> verdicts.Claim:
-    return verdicts.Claim(
-        "gain", "cbam gains", "spectrogram", (verdicts.Part("cbam", "lenet", claim=value),)
+def gain_claim(value: float) -> claims.Claim:
+    return claims.Claim(
+        "gain", "cbam gains", "spectrogram", (claims.Part("cbam", "lenet", claim=value),)
     )
 
 
@@ -370,8 +370,8 @@ def test_holm_levels_follow_the_holm_steps():
 
 def test_verdict_intervals_are_holm_adjusted_and_wider_than_unadjusted():
     runs = study_like_runs()
-    claims = [c for c in verdicts.CLAIMS if c.family == "digits"]
-    results = verdicts._part_results(runs, None, "reduced_mnist", "digits", claims)
+    digit_claims = [c for c in claims.CLAIMS if c.family == "digits"]
+    results = verdicts._part_results(runs, None, "reduced_mnist", "digits", digit_claims)
     raw = comparisons.compare_pair(runs, "reduced_mnist", "se", "base", "accuracy")
     adjusted = results[("se", "base", "accuracy")]
     assert adjusted["confidence"] > stats.CONFIDENCE

@@ -12,6 +12,7 @@ from PIL import Image
 
 from attnlab import (
     block_records,
+    claims,
     figures,
     map_figures,
     registry,
@@ -414,7 +415,7 @@ def test_table_scripts(run_dirs, tmp_path):
     assert len(pd.read_csv(out["mcnemar_csv"])) == 2 * 2
     # One dataset's verdicts: only the claims about its family (digits), each on it.
     dataset_verdicts = pd.read_csv(out["verdicts_csv"])
-    digits_claims = {c.id for c in verdicts.CLAIMS if c.family == "digits"}
+    digits_claims = {c.id for c in claims.CLAIMS if c.family == "digits"}
     assert set(dataset_verdicts["claim_id"]) == digits_claims
     assert set(dataset_verdicts["dataset"]) == {"tiny_mnist"}
     names = ("cross_domain_csv", "cross_domain_md", "verdicts_csv", "verdicts_md", "summary")

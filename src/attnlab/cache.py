@@ -9,6 +9,7 @@ checks, so a truncated or altered array stops the job with the file's name.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -16,14 +17,12 @@ import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
-from attnlab import raw
+from attnlab import raw, splits
 from attnlab.errors import raise_if_problems
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff"}
 # 8-bit modes only: arrays are scaled by 1/255, so 16-bit or float images are refused.
 CHANNELS_OF_MODE = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
-SPLITS = ("train", "val", "test")
-SPLIT_ORDER = {split: i for i, split in enumerate(SPLITS)}
 
 
 class CacheError(ValueError):
@@ -164,23 +163,18 @@ def build_manifest(
     if recordings is not None:
         manifest = attach_recordings(manifest, recordings)
     if split["method"] == "group_kfold":
-        return _sorted(manifest.join(assign_folds(manifest, split, seed)), "fold", root)
+        return _sorted(manifest.join(splits.assign_folds(manifest, split, seed)), "fold", root)
     if layout == "flat":
-        manifest["split"] = assign_splits(manifest, split, seed)
+        manifest["split"] = splits.assign_splits(manifest, split, seed)
     return _sorted(manifest, "split", root)
 
 
 def _sorted(manifest: pd.DataFrame, part: str, root) -> pd.DataFrame:
     """Refuse an image shared by two parts (splits or folds); order by part, label, path."""
-    raise_if_problems(_cross_part_duplicates(manifest, part), f"images in {root}")
-    order = manifest[part].map(SPLIT_ORDER) if part == "split" else manifest[part]
+    raise_if_problems(splits.cross_part_duplicates(manifest, part), f"images in {root}")
+    order = manifest[part].map(splits.SPLIT_ORDER) if part == "split" else manifest[part]
     manifest = manifest.assign(_order=order).sort_values(["_order", "label", "path"])
     return manifest.drop(columns="_order").reset_index(drop=True)
-
-
-def split_column(fold: int | None) -> str:
-    """The manifest column with each image's split: `split`, or `split_fold{k}` in fold k."""
-    return "split" if fold is None else f"split_fold{fold}"
 
 
 def attach_recordings(manifest: pd.DataFrame, recordings: pd.DataFrame) -> pd.DataFrame:
@@ -202,102 +196,6 @@ def _recording_fields(stem: str) -> dict:
     if parsed is None:
         return {"speaker": None, "index": pd.NA}
     return {"speaker": parsed["speaker"], "index": parsed["index"]}
-
-
-def _cross_part_duplicates(manifest: pd.DataFrame, part: str) -> list[str]:
-    parts_per_hash = manifest.groupby("sha256")[part].nunique()
-    shared = parts_per_hash[parts_per_hash > 1].index
-    rows = manifest[manifest["sha256"].isin(shared)].sort_values(["sha256", "path"])
-    kind = "split" if part == "split" else "fold"
-    return [
-        f"{row.path}: same image (sha256 {row.sha256[:12]}...) appears in {kind} "
-        f"{getattr(row, part)!r} and another {kind}"
-        for row in rows.itertuples()
-    ]
-
-
-def _groups_or_error(manifest: pd.DataFrame, method: str, column: str) -> pd.Series:
-    unknown = manifest.loc[manifest[column].isna(), "path"]
-    if len(unknown):
-        raise ValueError(
-            f"split method {method!r} needs a {column} for every image; none for "
-            f"{len(unknown)} image(s), e.g. {unknown.iloc[0]} (FSDD names "
-            "{digit}_{speaker}_{index}, or an audio pattern with a speaker group)"
-        )
-    return manifest[column]
-
-
-def assign_splits(manifest: pd.DataFrame, split: dict, seed: int) -> pd.Series:
-    """Split assignment for flat folders: random (stratified), official or speaker."""
-    method = split["method"]
-    fractions = split["fractions"]
-    if method == "random":
-        return _stratified(manifest, fractions, seed)
-    if method in ("official", "speaker"):
-        _groups_or_error(manifest, method, "speaker")
-    if method == "official":
-        is_test = manifest["index"].astype(int) < 5
-    elif method == "speaker":
-        speaker = split["speaker"]
-        if speaker not in set(manifest["speaker"]):
-            known = sorted(set(manifest["speaker"]))
-            raise ValueError(f"split speaker {speaker!r} is not among {known}")
-        is_test = manifest["speaker"] == speaker
-    else:
-        raise ValueError(f"unknown split method {method!r}")
-    return _train_val_rest(manifest, is_test, fractions, seed)
-
-
-def _train_val_rest(manifest: pd.DataFrame, is_test: pd.Series, fractions: dict, seed: int):
-    """Test where `is_test`; the rest cut into train and val per class by the fractions."""
-    kept = {"train": fractions["train"], "val": fractions["val"]}
-    rest = _stratified(manifest[~is_test], kept, seed)
-    return rest.reindex(manifest.index).fillna("test")
-
-
-def group_folds(groups: pd.Series, folds: int) -> dict:
-    """Each group's fold (1..folds): largest groups first, each to the fold with the
-    fewest images so far (ties: lower fold, then group name); one group per fold when
-    `folds` equals the number of groups (leave-one-group-out)."""
-    sizes = groups.value_counts()
-    if folds > len(sizes):
-        raise ValueError(
-            f"split group_kfold: {folds} folds but only {len(sizes)} groups "
-            f"{sorted(sizes.index)}; at most one fold per group"
-        )
-    load = [0] * folds
-    fold_of = {}
-    for group in sorted(sizes.index, key=lambda g: (-sizes[g], g)):
-        lightest = min(range(folds), key=lambda k: load[k])
-        fold_of[group] = lightest + 1
-        load[lightest] += int(sizes[group])
-    return fold_of
-
-
-def assign_folds(manifest: pd.DataFrame, split: dict, seed: int) -> pd.DataFrame:
-    """group_kfold: `fold` (the run whose test set holds the image) and, per fold k,
-    `split_fold{k}`: test for that fold's groups, train/val (stratified by class with the
-    fractions, carved from the other groups) for the rest."""
-    groups = _groups_or_error(manifest, "group_kfold", split["group"])
-    fold = groups.map(group_folds(groups, split["folds"])).astype(int)
-    columns = {"fold": fold}
-    for k in range(1, split["folds"] + 1):
-        columns[split_column(k)] = _train_val_rest(manifest, fold == k, split["fractions"], seed)
-    return pd.DataFrame(columns, index=manifest.index)
-
-
-def _stratified(manifest: pd.DataFrame, fractions: dict, seed: int) -> pd.Series:
-    """Shuffle each class with `seed` and cut it by the split fractions (rounded per class)."""
-    rng = np.random.default_rng(seed)
-    total = sum(fractions.values())
-    out = pd.Series("train", index=manifest.index, dtype=object)
-    for _, group in manifest.groupby("label", sort=True):
-        order = rng.permutation(group.index.to_numpy())
-        n_val = int(round(len(order) * fractions.get("val", 0.0) / total))
-        n_test = int(round(len(order) * fractions.get("test", 0.0) / total))
-        out[order[:n_test]] = "test"
-        out[order[n_test : n_test + n_val]] = "val"
-    return out
 
 
 def prepare_image(
@@ -323,12 +221,22 @@ def load_images(
     size: tuple[int, int] | None = None,
     resize: str | None = None,
     convert_channels: bool = False,
+    sha256: list[str] | None = None,
 ) -> np.ndarray:
-    """Decode images as float32 NHWC scaled to [0, 1] (divide by 255)."""
-    arrays = []
-    for path in paths:
-        with Image.open(path) as image:
+    """Decode images as float32 NHWC scaled to [0, 1] (divide by 255).
+
+    With `sha256` (the manifest's), every image must still have the bytes the manifest
+    recorded: all that changed since are reported together, by name.
+    """
+    arrays, problems = [], []
+    for i, path in enumerate(paths):
+        data = Path(path).read_bytes()
+        if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256[i]:
+            problems.append(f"{path}: changed since the manifest recorded it (sha256 differs)")
+            continue
+        with Image.open(io.BytesIO(data)) as image:
             arrays.append(prepare_image(image, size, channels, resize, convert_channels))
+    raise_if_problems(problems, "images of the manifest (rebuild it: snakemake -R manifest)")
     return np.stack(arrays)
 
 
@@ -344,12 +252,14 @@ def write_split(
     fold: int | None = None,
 ) -> int:
     """Write `{split}_x.npy` / `{split}_y.npy` for the manifest's rows of that split
-    (of fold `fold` for a group_kfold manifest)."""
-    rows = manifest[manifest[split_column(fold)] == split]
+    (of fold `fold` for a group_kfold manifest), each image checked against the SHA-256
+    the manifest recorded."""
+    rows = manifest[manifest[splits.split_column(fold)] == split]
     if rows.empty:
         where = "" if fold is None else f" in fold {fold}"
         raise ValueError(f"the manifest has no {split!r} images{where}")
-    x = load_images(rows["path"].tolist(), channels, size, resize, convert_channels)
+    paths, recorded = rows["path"].tolist(), rows["sha256"].tolist()
+    x = load_images(paths, channels, size, resize, convert_channels, recorded)
     save_array(x_out, x)
     save_array(y_out, rows["label"].to_numpy(dtype=np.int64))
     return len(rows)

@@ -19,8 +19,8 @@ import jsonschema
 from attnlab import config_checks, registry, sequential, spec, sweeps
 from attnlab.block_records import GRADCAM, MAP_FIGURES
 from attnlab.config_files import read_schema
+from attnlab.splits import SPLITS
 
-SPLITS = ("train", "val", "test")
 # Every dataset's result figures; its attention figures are `Plan.map_figures`.
 FIGURES = ("accuracy_curves", "loss_curves", "confusion", "cost_benefit", "critical_difference")
 ATTENTION_FIGURES = (*MAP_FIGURES.values(), GRADCAM)

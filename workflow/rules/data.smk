@@ -61,9 +61,7 @@ rule fsdd_images:
         size=lambda wc: dataset_config(wc.dataset)["image_size"],
         channels=lambda wc: dataset_config(wc.dataset)["channels"],
         spectrogram=lambda wc: dataset_config(wc.dataset)["spectrogram"],
-        per_class=lambda wc: dataset_config(wc.dataset).get(
-            "recordings_per_class", "all"
-        ),
+        per_class=lambda wc: dataset_config(wc.dataset)["recordings_per_class"],
         seed=config["data_seed"],
     script:
         "../scripts/fsdd_images.py"
@@ -158,7 +156,7 @@ rule noisy_train:
     conda:
         "../envs/attnlab.yaml"
     params:
-        sigma=lambda wc: dataset_config(wc.dataset).get("noise_sigma", 0.02),
+        sigma=lambda wc: dataset_config(wc.dataset)["noise_sigma"],
         seed=config["data_seed"],
     script:
         "../scripts/noisy_train.py"

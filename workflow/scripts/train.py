@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from attnlab import cache, runtime
+from attnlab import runtime, splits
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
@@ -36,7 +36,7 @@ with job_log(snakemake.log[0]) as log:
     outputs = train.Outputs(
         *(Path(snakemake.output[name]) for name in train.Outputs.__annotations__)
     )
-    test_items = np.flatnonzero(manifest[cache.split_column(fold)] == "test")
+    test_items = np.flatnonzero(manifest[splits.split_column(fold)] == "test")
     metrics = train.run(job, outputs, test_items)
     log.info(
         "%s: test accuracy %.4f in %.1f s",
