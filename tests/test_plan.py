@@ -57,6 +57,19 @@ def test_a_dataset_gets_the_attention_figures_its_variants_have_maps_for(study):
     assert list(lenet_only.map_figures("fsdd")) == ["gradcam"]
 
 
+def test_fsdd_is_a_preset_of_audio_folder(study):
+    planned = plan.Plan(study)
+    settings = planned.audio_settings("fsdd")
+    assert settings["path"] == "resources/raw/fsdd/recordings"
+    assert (settings["layout"], settings["sample_rate"], settings["mono_mixdown"]) == (
+        "flat",
+        8000,
+        False,
+    )
+    assert planned.manifest_inputs("fsdd")["recordings"] == "resources/images/fsdd.recordings.csv"
+    assert planned.datasets_from(*plan.RECORDING_SOURCES) == ["fsdd"]
+
+
 def test_grouped_folds_plan_one_training_per_fold(study):
     planned = plan.Plan(config_files.load_config([STUDY_CONFIG, SPEAKERS]))
     assert planned.fold_datasets == ["fsdd_speakers"]
@@ -94,6 +107,10 @@ def test_sequential_plans_the_first_seeds_and_fills_in_the_schema_defaults(study
         (
             {"sweeps": {"s": {"dataset": "fsdd", "variant": "nosuch", "options": {}}}},
             "config sweeps.s.variant: 'nosuch' is not one of",
+        ),
+        (
+            {"datasets": {"fsdd": {"sample_rate": 16000}}},
+            "datasets.fsdd.sample_rate: source fsdd reads the fetched FSDD recordings",
         ),
     ],
 )

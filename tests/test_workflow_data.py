@@ -467,7 +467,7 @@ def test_dry_run_of_the_study(tmp_path, snakemake_cmd):
         "mnist_raw": 4,
         "fsdd_raw": 1,
         "mnist_images": 1,
-        "fsdd_images": 1,
+        "audio_images": 1,
         "manifest": 2,
         "split_arrays": 5,
         "noisy_train": 1,

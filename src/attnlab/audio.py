@@ -6,6 +6,10 @@ class (`layout: flat`, e.g. FSDD's `{class}_{speaker}_{index}.wav`). A `pattern`
 regular expression with a `class` group and, optionally, `speaker` and `index` groups)
 reads names; in class folders it is optional and only supplies speaker and index.
 
+`source: fsdd` is a preset of this (`settings_of`): FSDD's fetched recordings, flat,
+named `{digit}_{speaker}_{index}.wav`, at 8 kHz. `recordings_per_class` draws a seeded
+subset per class (tiny configs).
+
 Recordings at another rate than `sample_rate` are resampled (soxr, through librosa);
 recordings with more than one channel are refused unless `mono_mixdown` asks to
 average them. Every defect of every file is reported in one message.
@@ -23,6 +27,29 @@ from attnlab import images, raw
 from attnlab.errors import DataError, raise_if_problems
 
 _DTYPES = {1: np.uint8, 2: np.dtype("<i2"), 4: np.dtype("<i4")}
+FSDD_PRESET = {
+    "path": raw.FSDD_RECORDINGS,
+    "layout": "flat",
+    "pattern": raw.FSDD_NAME.pattern,
+    "sample_rate": raw.FSDD_RATE,
+    "mono_mixdown": False,
+}
+AUDIO_KEYS = tuple(FSDD_PRESET)
+
+
+def settings_of(dataset_config: dict) -> dict:
+    """Where a recordings dataset's WAVs are and how to read them: its config's keys
+    (`audio_folder`), or the FSDD preset (`fsdd`)."""
+    if dataset_config["source"] == "fsdd":
+        return dict(FSDD_PRESET)
+    return {key: dataset_config[key] for key in AUDIO_KEYS}
+
+
+def select_per_class(entries: list[dict], classes: list[str], per_class, seed: int) -> list:
+    """All entries, or a seeded draw of `per_class` of each class (in listing order)."""
+    labels = np.array([classes.index(entry["class_name"]) for entry in entries])
+    chosen = images.sample_per_class(labels, per_class, seed, num_classes=len(classes))
+    return [entries[i] for i in chosen]
 
 
 def list_recordings(
@@ -36,7 +63,8 @@ def list_recordings(
         extra = [p for p in sorted(root.iterdir()) if p.is_dir() and p.name not in classes]
         problems += [f"{p}: folder is not one of the classes {classes}" for p in extra]
     else:
-        candidates = [(p, None) for p in sorted(root.iterdir()) if p.is_file()]
+        listed = sorted(p for p in root.iterdir() if p.name != raw.SNAKEMAKE_MARKER)
+        candidates = [(p, None) for p in listed if p.is_file()]
     for path, folder_class in candidates:
         if path.suffix.lower() != ".wav":
             problems.append(f"{path}: not a .wav file")

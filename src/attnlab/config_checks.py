@@ -30,6 +30,12 @@ def _check_dataset(plan, dataset: str) -> None:
             f"{where}: a recipe validates on 'val' but the dataset has no val split "
             f"(split method {cfg['split']['method']!r})"
         )
+    for key in ("path", "sample_rate"):
+        if cfg["source"] == "fsdd" and key in cfg:
+            raise ValueError(
+                f"{where}.{key}: source fsdd reads the fetched FSDD recordings at 8000 Hz; "
+                "to read other recordings use source: audio_folder"
+            )
     if cfg["source"] in ("folder", "audio_folder") and not Path(cfg["path"]).is_dir():
         raise ValueError(f"{where}.path: {cfg['path']} is not a folder")
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 
 import jsonschema
 
-from attnlab import config_checks, registry, sequential, spec, sweeps
+from attnlab import audio, config_checks, registry, sequential, spec, sweeps
 from attnlab.block_records import GRADCAM, MAP_FIGURES
 from attnlab.config_files import read_schema
 from attnlab.splits import SPLITS
@@ -24,6 +24,7 @@ from attnlab.splits import SPLITS
 # Every dataset's result figures; its attention figures are `Plan.map_figures`.
 FIGURES = ("accuracy_curves", "loss_curves", "confusion", "cost_benefit", "critical_difference")
 ATTENTION_FIGURES = (*MAP_FIGURES.values(), GRADCAM)
+RECORDING_SOURCES = ("fsdd", "audio_folder")  # spectrograms of WAV recordings
 NEVER = "(?!x)x"  # a pattern no value matches
 STUDY_TABLES = ("cross_domain", "verdicts", "params")
 RANKING_TABLES = ("ranks", "posthoc", "bayes", "power")
@@ -70,8 +71,14 @@ class Plan:
     def dataset(self, name: str) -> dict:
         return self.config["datasets"][name]
 
-    def datasets_from(self, source: str) -> list[str]:
-        return [d for d in self.datasets if self.dataset(d)["source"] == source]
+    def datasets_from(self, *sources: str) -> list[str]:
+        return [d for d in self.datasets if self.dataset(d)["source"] in sources]
+
+    def audio_settings(self, dataset: str) -> dict:
+        """Where a recordings dataset's WAVs are and how to read them (`fsdd` is a preset
+        of `audio_folder`), and how many of each class it draws."""
+        cfg = self.dataset(dataset)
+        return audio.settings_of(cfg) | {"per_class": cfg["recordings_per_class"]}
 
     def folds_of(self, dataset: str) -> list[int | None]:
         """The folds of a group_kfold dataset (1..K); [None] (one run, no fold) otherwise."""
@@ -249,7 +256,7 @@ class Plan:
         if cfg["source"] == "folder":
             return {"images": cfg["path"]}
         images = f"resources/images/{dataset}"
-        if cfg["source"] == "audio_folder":
+        if cfg["source"] in RECORDING_SOURCES:
             return {"images": images, "recordings": f"{images}.recordings.csv"}
         return {"images": images}
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
-from attnlab import audio, cache, images, raw
+from attnlab import audio, cache, images
 from attnlab.errors import DataError, raise_if_problems
 
 AUDIO_SUFFIXES = {".wav"}
@@ -57,10 +57,7 @@ def prepare(path: Path, pre: dict) -> np.ndarray:
     if pre["kind"] == "recording":
         if path.suffix.lower() not in AUDIO_SUFFIXES:
             raise DataError(f"{path}: this run classifies WAV recordings, not {path.suffix!r}")
-        if pre["reader"] == "fsdd":  # the FSDD stage's checks: mono 16-bit at 8 kHz
-            samples = raw.read_wav(path, pre["sample_rate"])
-        else:
-            samples = audio.read_audio(path, pre["sample_rate"], pre["mono_mixdown"])
+        samples = audio.read_audio(path, pre["sample_rate"], pre["mono_mixdown"])
         normalized = images.spectrogram(samples, pre["sample_rate"], pre["spectrogram"])
         colormap = pre["spectrogram"]["colormap"]
         pixels = images.spectrogram_image(normalized, size, channels, colormap)

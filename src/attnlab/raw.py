@@ -51,7 +51,9 @@ FSDD_URL = (
 FSDD_SHA256 = "c9f5261a1fc167145f40ce2afc98843a67806d183afd2b95bcbc0eab3b8c426a"
 FSDD_COUNT = 3000
 FSDD_RATE = 8000
-FSDD_NAME = re.compile(r"^(?P<digit>[0-9])_(?P<speaker>[a-z]+)_(?P<index>[0-9]+)\.wav$")
+FSDD_NAME = re.compile(r"^(?P<class>[0-9])_(?P<speaker>[a-z]+)_(?P<index>[0-9]+)\.wav$")
+# Where the fetched recordings go (rule fsdd_raw's output).
+FSDD_RECORDINGS = "resources/raw/fsdd/recordings"
 
 IDX_DTYPES = {0x08: np.uint8}
 # Snakemake marks finished directory outputs with this file; it is not data.
@@ -185,7 +187,7 @@ def parse_recording_name(name: str) -> dict | None:
     if match is None:
         return None
     return {
-        "digit": int(match["digit"]),
+        "digit": int(match["class"]),
         "speaker": match["speaker"],
         "index": int(match["index"]),
     }

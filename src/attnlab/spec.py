@@ -35,14 +35,14 @@ def preprocessing_of(dataset_config: dict) -> dict:
     }
     source = dataset_config["source"]
     if source in ("fsdd", "audio_folder"):
-        from attnlab.raw import FSDD_RATE
+        from attnlab.audio import FSDD_PRESET
 
-        fsdd = source == "fsdd"
+        audio = FSDD_PRESET if source == "fsdd" else dataset_config
         return record | {
             "kind": "recording",
             "reader": source,
-            "sample_rate": FSDD_RATE if fsdd else dataset_config["sample_rate"],
-            "mono_mixdown": False if fsdd else dataset_config["mono_mixdown"],
+            "sample_rate": audio["sample_rate"],
+            "mono_mixdown": audio["mono_mixdown"],
             "spectrogram": dict(dataset_config["spectrogram"]),
         }
     return record | {

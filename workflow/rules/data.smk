@@ -18,7 +18,7 @@ rule mnist_raw:
 
 rule fsdd_raw:
     output:
-        directory("resources/raw/fsdd/recordings"),
+        directory(raw.FSDD_RECORDINGS),
     log:
         "results/logs/data/fsdd_raw.log",
     conda:
@@ -46,48 +46,25 @@ rule mnist_images:
         "../scripts/mnist_images.py"
 
 
-rule fsdd_images:
-    input:
-        "resources/raw/fsdd/recordings",
-    output:
-        directory("resources/images/{dataset}"),
-    log:
-        "results/logs/data/images_{dataset}.log",
-    wildcard_constraints:
-        dataset=one_of(datasets_from("fsdd")),
-    conda:
-        "../envs/attnlab.yaml"
-    params:
-        size=lambda wc: dataset_config(wc.dataset)["image_size"],
-        channels=lambda wc: dataset_config(wc.dataset)["channels"],
-        spectrogram=lambda wc: dataset_config(wc.dataset)["spectrogram"],
-        per_class=lambda wc: dataset_config(wc.dataset)["recordings_per_class"],
-        seed=config["data_seed"],
-    script:
-        "../scripts/fsdd_images.py"
-
-
 rule audio_images:
     input:
-        lambda wc: dataset_config(wc.dataset)["path"],
+        lambda wc: PLAN.audio_settings(wc.dataset)["path"],
     output:
         images=directory("resources/images/{dataset}"),
         recordings="resources/images/{dataset}.recordings.csv",
     log:
         "results/logs/data/images_{dataset}.log",
     wildcard_constraints:
-        dataset=one_of(datasets_from("audio_folder")),
+        dataset=one_of(datasets_from(*plan.RECORDING_SOURCES)),
     conda:
         "../envs/attnlab.yaml"
     params:
         classes=lambda wc: dataset_config(wc.dataset)["classes"],
-        layout=lambda wc: dataset_config(wc.dataset)["layout"],
-        pattern=lambda wc: dataset_config(wc.dataset)["pattern"],
+        audio=lambda wc: PLAN.audio_settings(wc.dataset),
         size=lambda wc: dataset_config(wc.dataset)["image_size"],
         channels=lambda wc: dataset_config(wc.dataset)["channels"],
         spectrogram=lambda wc: dataset_config(wc.dataset)["spectrogram"],
-        sample_rate=lambda wc: dataset_config(wc.dataset)["sample_rate"],
-        mono_mixdown=lambda wc: dataset_config(wc.dataset)["mono_mixdown"],
+        seed=config["data_seed"],
     script:
         "../scripts/audio_images.py"
 
