@@ -9,7 +9,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from attnlab import images, raw
+from attnlab import audio, images, raw
 
 
 @pytest.fixture(scope="module")
@@ -65,15 +65,13 @@ def test_sample_per_class_other_class_count():
     np.testing.assert_array_equal(np.bincount(labels[chosen]), [2, 2, 2])
 
 
-def test_select_recordings(tmp_path):
-    paths = [
-        tmp_path / f"{d}_{s}_{i}.wav" for d in range(10) for s in ("ann", "bo") for i in (0, 1)
-    ]
-    chosen = images.select_recordings(paths, 3, seed=4)
-    digits = [raw.parse_recording_name(p.name)["digit"] for p in chosen]
-    assert sorted(digits) == sorted(list(range(10)) * 3)
-    assert chosen == images.select_recordings(paths, 3, seed=4)
-    assert images.select_recordings(paths, "all", seed=4) == paths
+def test_select_per_class():
+    classes = [str(d) for d in range(10)]
+    entries = [{"class_name": c, "n": n} for c in classes for n in range(4)]
+    chosen = audio.select_per_class(entries, classes, 3, seed=4)
+    assert sorted(e["class_name"] for e in chosen) == sorted(classes * 3)
+    assert chosen == audio.select_per_class(entries, classes, 3, seed=4)
+    assert audio.select_per_class(entries, classes, "all", seed=4) == entries
 
 
 # --- Reduced MNIST -------------------------------------------------------------------------
@@ -170,18 +168,26 @@ def test_spectrogram_image_colour_and_grey(settings, size):
         images.spectrogram_image(normalized, size, 2, "viridis")
 
 
-def write_recordings(folder: Path, write_wav) -> list[Path]:
-    return [
-        write_wav(folder / f"{digit}_alice_{index}.wav", frequency=300 + 200 * digit, seed=index)
-        for digit in (0, 1, 2)
-        for index in (0, 1)
-    ]
+def write_recordings(folder: Path, write_wav) -> list[dict]:
+    """Six FSDD-named tones and a Snakemake marker, listed as the FSDD preset lists them."""
+    for digit in (0, 1, 2):
+        for index in (0, 1):
+            write_wav(
+                folder / f"{digit}_alice_{index}.wav", frequency=300 + 200 * digit, seed=index
+            )
+    (folder / raw.SNAKEMAKE_MARKER).write_text("")
+    preset = audio.settings_of({"source": "fsdd"})
+    return audio.list_recordings(folder, ["0", "1", "2"], preset["layout"], preset["pattern"])
+
+
+def spectrograms(entries, out, size, channels, settings):
+    return audio.write_spectrograms(entries, out, size, channels, settings, raw.FSDD_RATE, False)
 
 
 def test_write_spectrograms_layout_and_determinism(tmp_path, settings, write_wav):
     recordings = write_recordings(tmp_path / "recordings", write_wav)
-    count = images.write_spectrograms(recordings, tmp_path / "a", (32, 32), 3, settings)
-    assert count == 6
+    table = spectrograms(recordings, tmp_path / "a", (32, 32), 3, settings)
+    assert len(table) == 6 and set(table["speaker"]) == {"alice"}
     first = tree(tmp_path / "a")
     expected = {f"{d}/{d}_alice_{i}.png" for d in (0, 1, 2) for i in (0, 1)}
     assert set(first) == expected
@@ -189,15 +195,15 @@ def test_write_spectrograms_layout_and_determinism(tmp_path, settings, write_wav
         with Image.open(tmp_path / "a" / name) as image:
             assert image.mode == "RGB" and image.size == (32, 32)
     # Same input, same bytes.
-    images.write_spectrograms(recordings, tmp_path / "b", (32, 32), 3, settings)
+    spectrograms(recordings, tmp_path / "b", (32, 32), 3, settings)
     assert tree(tmp_path / "b") == first
 
 
 def test_write_spectrograms_grey_and_mel(tmp_path, settings, write_wav):
     recordings = write_recordings(tmp_path / "recordings", write_wav)
-    images.write_spectrograms(recordings, tmp_path / "grey", (24, 20), 1, settings)
+    spectrograms(recordings, tmp_path / "grey", (24, 20), 1, settings)
     mel = dict(settings, scale="mel")
-    images.write_spectrograms(recordings, tmp_path / "mel", (24, 20), 1, mel)
+    spectrograms(recordings, tmp_path / "mel", (24, 20), 1, mel)
     grey, mel_tree = tree(tmp_path / "grey"), tree(tmp_path / "mel")
     assert set(grey) == set(mel_tree)
     assert all(grey[name] != mel_tree[name] for name in grey)
@@ -206,6 +212,7 @@ def test_write_spectrograms_grey_and_mel(tmp_path, settings, write_wav):
 
 
 def test_write_spectrograms_rejects_bad_wav(tmp_path, settings, write_wav):
-    bad = write_wav(tmp_path / "0_alice_0.wav", rate=16000)
-    with pytest.raises(raw.DataError, match="16000 Hz"):
-        images.write_spectrograms([bad], tmp_path / "out", (32, 32), 3, settings)
+    bad = write_wav(tmp_path / "0_alice_0.wav", channels=2)
+    entry = {"path": str(bad), "class_name": "0", "speaker": "alice", "index": 0}
+    with pytest.raises(raw.DataError, match="2 channels"):
+        spectrograms([entry], tmp_path / "out", (32, 32), 3, settings)

@@ -1,4 +1,5 @@
-"""Image folders, one folder per class: Reduced MNIST PNGs and FSDD spectrogram PNGs."""
+"""Image folders, one folder per class: Reduced MNIST PNGs, and the spectrogram images of
+recordings (`attnlab.audio` writes those)."""
 
 from __future__ import annotations
 
@@ -92,29 +93,3 @@ def spectrogram_image(
         raise ValueError(f"spectrogram images have 1 or 3 channels, not {channels}")
     height, width = size
     return np.asarray(image.resize((width, height), Image.Resampling.BILINEAR))
-
-
-def select_recordings(paths: list[Path], per_class: int | str, seed: int) -> list[Path]:
-    """All recordings, or a stratified seeded subset of `per_class` per digit (tiny configs)."""
-    if per_class == "all":
-        return list(paths)
-    labels = np.array([raw.parse_recording_name(p.name)["digit"] for p in paths])
-    return [paths[i] for i in sample_per_class(labels, per_class, seed)]
-
-
-def write_spectrograms(
-    recordings: list[Path],
-    out_dir: Path | str,
-    size: tuple[int, int],
-    channels: int,
-    settings: dict,
-) -> int:
-    """Write `{out_dir}/{digit}/{digit}_{speaker}_{index}.png`, one per recording."""
-    out_dir = Path(out_dir)
-    for path in recordings:
-        digit = raw.parse_recording_name(path.name)["digit"]
-        samples = raw.read_wav(path)
-        normalized = spectrogram(samples, raw.FSDD_RATE, settings)
-        image = spectrogram_image(normalized, size, channels, settings["colormap"])
-        write_png(image, out_dir / str(digit) / (path.stem + ".png"))
-    return len(recordings)

@@ -220,20 +220,17 @@ def read_pcm(path: Path | str) -> tuple[int, int, int, bytes, list[str]]:
     return channels, width, framerate, frames, problems
 
 
-def read_wav(path: Path | str, rate: int = FSDD_RATE) -> np.ndarray:
-    """Read a mono 16-bit PCM WAV at `rate` Hz as float32 in [-1, 1]; DataError otherwise."""
-    channels, width, framerate, frames, read_problems = read_pcm(path)
-    problems = []
+def fsdd_format_problems(path: Path | str, rate: int = FSDD_RATE) -> list[str]:
+    """What keeps a WAV from being an FSDD recording: mono 16-bit PCM at `rate` Hz with
+    all its frames (DataError if it cannot be read at all). `attnlab.audio` decodes it."""
+    channels, width, framerate, _, problems = read_pcm(path)
     if channels != 1:
         problems.append(f"{channels} channels, expected mono")
     if width != 2:
         problems.append(f"{8 * width}-bit samples, expected 16-bit PCM")
     if framerate != rate:
         problems.append(f"{framerate} Hz, expected {rate} Hz")
-    problems += read_problems
-    if problems:
-        raise DataError(f"{path}: " + "; ".join(problems))
-    return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
+    return problems
 
 
 def check_recordings(folder: Path | str, expected_count: int | None = FSDD_COUNT) -> list[Path]:
@@ -246,9 +243,12 @@ def check_recordings(folder: Path | str, expected_count: int | None = FSDD_COUNT
             problems.append(f"{path}: name does not match {{digit}}_{{speaker}}_{{index}}.wav")
             continue
         try:
-            read_wav(path)
+            found = fsdd_format_problems(path)
         except DataError as error:
             problems.append(str(error))
+            continue
+        if found:
+            problems.append(f"{path}: " + "; ".join(found))
     if expected_count is not None and len(paths) != expected_count:
         problems.append(f"{folder}: {len(paths)} recordings, expected {expected_count}")
     raise_if_problems(problems, f"FSDD recordings in {folder}")
