@@ -23,8 +23,8 @@ class Block:
     defaults here are the only ones. `maps` are the kinds `attention_maps` returns
     (`MAP_FIGURES`). `layer_name` names the layer inside models
     (default: the block's name). `stages` overrides the family's default stages.
-    `divides_channels` names options whose value must divide the channel count where
-    the block sits (checked when a variant is resolved, not when Keras builds it).
+    An option with `divides_channels` must divide the channel count where the block
+    sits (checked when a variant is resolved, not when Keras builds it).
     """
 
     name: str
@@ -34,7 +34,6 @@ class Block:
     paper: str
     layer_name: str = ""
     stages: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
-    divides_channels: tuple[str, ...] = ()
 
     def settle(self, given: Mapping, where: str) -> dict:
         return settle(self.options, given, where)
@@ -221,26 +220,28 @@ for _block in (
         "SelectiveKernel",
         {
             "branches": Option(2, int, "branches: 3x3 convs with dilation 1, 2, ...", 2, 4),
-            "groups": Option(1, int, "groups of each branch's conv (must divide C)", minimum=1),
+            "groups": Option(
+                1, int, "groups of each branch's conv (must divide C)", 1, divides_channels=True
+            ),
             "ratio": _ratio(16),
             "min_units": Option(32, int, "fuse layer width: max(C // ratio, min_units)", 1),
         },
         ("channel",),
         "Selective Kernel (Li et al. 2019)",
-        divides_channels=("groups",),
     ),
     Block(
         "splat",
         "SplitAttention",
         {
-            "radix": Option(2, int, "splits, softmax-weighted (must divide C)", minimum=2),
+            "radix": Option(
+                2, int, "splits, softmax-weighted (must divide C)", 2, divides_channels=True
+            ),
             "kernel_size": Option(3, int, "the splits' conv kernel size", minimum=1, odd=True),
             "reduction": Option(4, int, "inner width: max(radix C // reduction, min_units)", 1),
             "min_units": Option(32, int, "smallest inner width", minimum=1),
         },
         ("channel",),
         "split attention (Zhang et al. 2020, ResNeSt)",
-        divides_channels=("radix",),
     ),
     Block(
         "nonlocal",

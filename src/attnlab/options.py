@@ -36,6 +36,7 @@ class Option:
     nullable: bool = False
     odd: bool = False
     choices: tuple | None = None
+    divides_channels: bool = False  # a block option that must divide C where it sits
 
     def check(self, value, where: str):
         """Return `value` if acceptable, else raise a RegistryError naming `where`."""

@@ -293,7 +293,7 @@ def _place(fam: Family, block_entry: Mapping, stages, where: str) -> list[Placem
         raise RegistryError(
             f"{where}: stages {list(chosen)} not all in the {fam.name} family's {list(fam.stages)}"
         )
-    for option in block.divides_channels:
+    for option in (key for key, o in block.options.items() if o.divides_channels):
         for stage in chosen:
             channels = fam.channels[stage]
             if channels % options[option]:

@@ -17,9 +17,7 @@ class BAM(AttentionBlock):
     each branch alone: "channel" (N, C) and "spatial" (N, H, W).
     """
 
-    def __init__(self, *, ratio, dilation, dilated_convs, **kwargs):
-        super().__init__(**kwargs)
-        self.ratio, self.dilation, self.dilated_convs = ratio, dilation, dilated_convs
+    OPTIONS = ("ratio", "dilation", "dilated_convs")
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -63,8 +61,3 @@ class BAM(AttentionBlock):
         gate = ops.sigmoid(channel[:, None, None, :] + spatial)
         maps = {"channel": ops.sigmoid(channel), "spatial": ops.sigmoid(spatial[..., 0])}
         return inputs * (1.0 + gate), maps
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(ratio=self.ratio, dilation=self.dilation, dilated_convs=self.dilated_convs)
-        return config

@@ -22,9 +22,7 @@ class CoordinateAttention(AttentionBlock):
     channel mean of a_rows * a_cols.
     """
 
-    def __init__(self, *, reduction, min_channels, **kwargs):
-        super().__init__(**kwargs)
-        self.reduction, self.min_channels = reduction, min_channels
+    OPTIONS = ("reduction", "min_channels")
 
     def build(self, input_shape):
         height, width, channels = input_shape[1:]
@@ -50,8 +48,3 @@ class CoordinateAttention(AttentionBlock):
         col_gate = ops.transpose(self.cols(mixed[:, height:]), (0, 2, 1, 3))  # (N, 1, W, C)
         gate = row_gate * col_gate
         return inputs * gate, {"spatial": ops.mean(gate, axis=-1)}
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(reduction=self.reduction, min_channels=self.min_channels)
-        return config

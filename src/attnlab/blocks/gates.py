@@ -10,9 +10,7 @@ from attnlab.kernels import _apply_spatial, _gated_pools, narrow_conv
 class _ChannelGateBlock(AttentionBlock):
     """Shared parts of the blocks with a GAP -> Dense -> Dense channel gate."""
 
-    def __init__(self, *, ratio, **kwargs):
-        super().__init__(**kwargs)
-        self.ratio = ratio
+    OPTIONS = ("ratio",)
 
     def _make_gate(self, channels, hidden_activation="relu", gate_activation="sigmoid"):
         """Create and build `squeeze` (C -> C / ratio) and `excite` (-> C)."""
@@ -30,11 +28,6 @@ class _ChannelGateBlock(AttentionBlock):
 
     def _gate(self, inputs):
         return self.excite(self.squeeze(ops.mean(inputs, axis=(1, 2))))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(ratio=self.ratio)
-        return config
 
 
 @register
@@ -57,9 +50,7 @@ class _CBAMBlock(_ChannelGateBlock):
     """What both CBAMs share: the kernel size of the spatial gate's conv over the channel
     pools of the gated features, and how the two gates are applied."""
 
-    def __init__(self, *, ratio, kernel_size, **kwargs):
-        super().__init__(ratio=ratio, **kwargs)
-        self.kernel_size = kernel_size
+    OPTIONS = ("ratio", "kernel_size")
 
     def _spatial_conv(self, **options):
         return layers.Conv2D(
@@ -77,11 +68,6 @@ class _CBAMBlock(_ChannelGateBlock):
         features, pools = _gated_pools(inputs, channel)
         spatial = spatial_of(narrow_conv(self.spatial_conv, pools))
         return _apply_spatial(features, spatial), {"channel": channel, "spatial": spatial[..., 0]}
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(kernel_size=self.kernel_size)
-        return config
 
 
 @register

@@ -17,9 +17,7 @@ class GlobalContext(AttentionBlock):
     the softmax over positions divided by its peak, so that it spans [0, 1] as gates do.
     """
 
-    def __init__(self, *, ratio, **kwargs):
-        super().__init__(**kwargs)
-        self.ratio = ratio
+    OPTIONS = ("ratio",)
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -44,8 +42,3 @@ class GlobalContext(AttentionBlock):
         outputs = inputs + transform[:, None, None, :]
         relative = weights / ops.max(weights, axis=-1, keepdims=True)
         return outputs, {"spatial": ops.reshape(relative, (-1, height, width))}
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(ratio=self.ratio)
-        return config

@@ -16,13 +16,12 @@ class PatchSelfAttention(AttentionBlock):
     `residual=True` the block normalises tokens + attention output instead.
     """
 
-    def __init__(self, *, heads, key_dim, residual, **kwargs):
+    OPTIONS = ("heads", "key_dim", "residual")
+
+    def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.heads = heads
-        self.key_dim = key_dim
-        self.residual = residual
         self.mha = layers.MultiHeadAttention(
-            num_heads=heads, key_dim=key_dim, dtype=self.dtype_policy, name="mha"
+            num_heads=self.heads, key_dim=self.key_dim, dtype=self.dtype_policy, name="mha"
         )
         self.norm = layers.LayerNormalization(dtype=self.dtype_policy, name="norm")
 
@@ -40,8 +39,3 @@ class PatchSelfAttention(AttentionBlock):
             attended = attended + tokens
         outputs = ops.reshape(self.norm(attended), (-1, height, width, channels))
         return outputs, {"scores": scores}
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(heads=self.heads, key_dim=self.key_dim, residual=self.residual)
-        return config
