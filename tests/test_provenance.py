@@ -2,7 +2,9 @@
 
 import subprocess
 
-from attnlab import provenance
+import pytest
+
+from attnlab import provenance, results_page
 
 
 def test_a_checkout_gives_its_commit_and_whether_tracked_files_changed(tmp_path):
@@ -50,3 +52,35 @@ def test_the_summary_counts_runs_per_origin_and_flags_a_mix():
     assert any("ffffffffff with uncommitted changes" in line for line in lines)
     assert lines[-1] == "- 1 run(s): not recorded"
     assert len(provenance.summary_lines([one, one])) == 1
+
+
+COMMIT = "a" * 40
+SUMMARY = "# attnlab: results summary\n\nSeeds used: 4, 5.\n\n![cd](figures/d/cd.png)\n"
+
+
+def test_the_results_page_names_one_clean_commit_and_the_config():
+    records = [{"commit": COMMIT, "dirty": False}] * 3
+    page = results_page.results_markdown(
+        SUMMARY, records, ["config/config.yaml"], {"seeds": [4, 5]}, "snakemake docs/results.md"
+    )
+    assert page.startswith("# attnlab: results\n") and "results summary" not in page
+    assert f"the 3 runs of one run of `snakemake docs/results.md` at commit\n`{COMMIT}`" in page
+    assert "`config/config.yaml`" in page and "seeds:\n- 4\n- 5" in page
+    assert "](../results/figures/d/cd.png)" in page
+
+
+@pytest.mark.parametrize(
+    ("records", "found"),
+    [
+        ([{"commit": COMMIT, "dirty": False}, {"commit": "b" * 40, "dirty": False}], "(1 runs), b"),
+        ([{"commit": COMMIT, "dirty": True}], "with uncommitted changes (1 runs)"),
+        ([None, {"commit": COMMIT, "dirty": False}], "not recorded (1 runs)"),
+    ],
+    ids=["two-commits", "dirty", "unrecorded"],
+)
+def test_the_results_page_refuses_runs_of_mixed_or_unclean_code(records, found):
+    with pytest.raises(
+        results_page.MixedRunsError, match="one commit without uncommitted"
+    ) as caught:
+        results_page.one_commit(records)
+    assert found in str(caught.value) and "snakemake --forcerun train" in str(caught.value)

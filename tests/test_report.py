@@ -218,3 +218,20 @@ def test_the_mlflow_rule_logs_every_run(study):
     expected = sum(len(s["variants"]) for s in config["datasets"].values()) * len(SEEDS)
     assert len(logged) == expected and set(logged["status"]) == {"logged"}
     assert (workdir / "results/mlruns/mlflow.db").is_file()
+
+
+def test_the_results_page_comes_from_runs_of_one_clean_commit(study):
+    workdir, configfiles, _ = study
+    records = [
+        json.loads(path.read_text())["provenance"]
+        for path in workdir.glob("results/*/*/seed*/metrics.json")
+    ]
+    result = run_snakemake(workdir, "docs/results.md", configfiles=configfiles)
+    if any(r["dirty"] for r in records):  # a working tree with changes: refused, and said so
+        assert result.returncode != 0
+        assert "with uncommitted changes" in result.stdout + result.stderr
+        return
+    assert result.returncode == 0, describe_failure(result, workdir)
+    page = (workdir / "docs/results.md").read_text()
+    assert f"at commit\n`{records[0]['commit']}`" in page
+    assert "## Verdicts on the study's claims" in page and "## The merged config" in page

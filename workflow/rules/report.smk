@@ -135,6 +135,23 @@ rule study_tables:
         "../scripts/tables.py"
 
 
+rule results_page:
+    input:
+        summary="results/summary.md",
+        metrics=lambda wc: [f for d in DATASETS for f in run_files(d, "metrics.json")],
+    output:
+        "docs/results.md",
+    log:
+        "results/logs/report/results_page.log",
+    conda:
+        "../envs/attnlab.yaml"
+    params:
+        configfiles=[os.path.relpath(f) for f in workflow.configfiles],
+        config=config,
+    script:
+        "../scripts/results_page.py"
+
+
 rule fold_tables:
     input:
         metrics=lambda wc: run_files(wc.dataset, "metrics.json"),

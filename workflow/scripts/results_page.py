@@ -1,0 +1,35 @@
+"""docs/results.md from a finished run: thin adapter to attnlab.results_page.
+
+Expects from the rule:
+  input.summary       results/summary.md
+  input.metrics       every run's metrics.json (their provenance: one commit, clean)
+  params.configfiles  the config files of this run, in order
+  params.config       the merged config
+  output[0]           docs/results.md
+  log[0]              the job's log
+"""
+
+import json
+from pathlib import Path
+
+from attnlab import results_page
+from attnlab.logs import job_log
+
+with job_log(snakemake.log[0]) as log:
+    records = [json.loads(Path(p).read_text()).get("provenance") for p in snakemake.input.metrics]
+    files = list(snakemake.params.configfiles)
+    command = "snakemake --cores N " + " ".join(["--configfile", *files]) * bool(files)
+    text = results_page.results_markdown(
+        Path(snakemake.input.summary).read_text(),
+        records,
+        files,
+        dict(snakemake.params.config),
+        f"{command} docs/results.md",
+    )
+    Path(snakemake.output[0]).write_text(text)
+    log.info(
+        "%d runs at commit %s -> %s",
+        len(records),
+        results_page.one_commit(records),
+        snakemake.output[0],
+    )
