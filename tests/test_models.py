@@ -350,15 +350,22 @@ def test_the_smallest_input_size_builds_and_one_less_is_refused(family):
         fam.check_size([size - 1, 40], "here")
 
 
-def test_importing_models_is_enough_to_reload_a_saved_model(tmp_path):
-    """A notebook that imports attnlab.models (not attnlab.layers) reloads a trained run."""
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import sys, keras, attnlab.models; keras.saving.load_model(sys.argv[1], safe_mode=True)",
+        "import sys, attnlab; attnlab.load_model(sys.argv[1])",
+    ],
+    ids=["import-models", "attnlab.load_model"],
+)
+def test_a_fresh_process_reloads_a_saved_model(tmp_path, code):
+    """A notebook reloads a trained run: after importing attnlab.models, or with
+    attnlab.load_model (every block registered, safe_mode on)."""
     model = build_small("digits", "cbam")
     model.save(tmp_path / "cbam.keras")
-    code = (
-        "import sys, keras, attnlab.models; "
-        "keras.saving.load_model(sys.argv[1], safe_mode=True); print('loaded')"
-    )
     result = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "cbam.keras")], capture_output=True, text=True
+        [sys.executable, "-c", code + "; print('loaded')", str(tmp_path / "cbam.keras")],
+        capture_output=True,
+        text=True,
     )
     assert result.stdout.strip().endswith("loaded"), result.stderr[-2000:]
