@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
-from attnlab import audio, cache, images
+from attnlab import audio, cache, images, raw
 from attnlab.errors import DataError, raise_if_problems
 
 AUDIO_SUFFIXES = {".wav"}
@@ -57,6 +57,11 @@ def prepare(path: Path, pre: dict) -> np.ndarray:
     if pre["kind"] == "recording":
         if path.suffix.lower() not in AUDIO_SUFFIXES:
             raise DataError(f"{path}: this run classifies WAV recordings, not {path.suffix!r}")
+        if pre["reader"] == "fsdd":
+            # The FSDD stage refuses, rather than converts, recordings not in its format.
+            problems = raw.fsdd_format_problems(path, pre["sample_rate"])
+            if problems:
+                raise DataError(f"{path}: " + "; ".join(problems))
         samples = audio.read_audio(path, pre["sample_rate"], pre["mono_mixdown"])
         normalized = images.spectrogram(samples, pre["sample_rate"], pre["spectrogram"])
         colormap = pre["spectrogram"]["colormap"]
