@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 import yaml
@@ -108,6 +109,7 @@ def test_sequential_plans_the_first_seeds_and_fills_in_the_schema_defaults(study
             {"sweeps": {"s": {"dataset": "fsdd", "variant": "nosuch", "options": {}}}},
             "config sweeps.s.variant: 'nosuch' is not one of",
         ),
+        ({"run_datasets": ["fsdd", "mnist"]}, "config run_datasets: ['mnist'] not in datasets"),
         (
             {"datasets": {"fsdd": {"sample_rate": 16000}}},
             "datasets.fsdd.sample_rate: source fsdd reads the fetched FSDD recordings",
@@ -115,7 +117,7 @@ def test_sequential_plans_the_first_seeds_and_fills_in_the_schema_defaults(study
     ],
 )
 def test_every_config_check_names_the_key(study, overlay, message):
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         plan.Plan(with_overlay(study, overlay))
 
 
@@ -125,6 +127,27 @@ def test_narrowing_the_variants_ignores_their_recipes_with_a_note(study):
     assert planned.notes == [
         "config datasets.fsdd.variant_recipes.hybrid: ignored (hybrid is not in the "
         "dataset's variants)"
+    ]
+
+
+def test_run_datasets_builds_only_those_and_leaves_out_their_sweeps_and_pairs(study):
+    overlay = {
+        "run_datasets": ["reduced_mnist"],
+        "datasets": {"copy": {**study["datasets"]["reduced_mnist"]}},
+        "cross_dataset": [{"train": "reduced_mnist", "test": "copy"}],
+        "sweeps": {"lr": {"dataset": "fsdd", "variant": "lenet", "recipe": {"epochs": [1]}}},
+    }
+    planned = plan.Plan(with_overlay(study, overlay))
+    assert planned.datasets == ["reduced_mnist"] and list(planned.variants) == ["reduced_mnist"]
+    assert planned.cross_pairs == [] and planned.sweeps == {}
+    assert planned.notes == [
+        "run_datasets: building ['reduced_mnist'], leaving out ['fsdd', 'copy']",
+        "run_datasets: sweep lr on fsdd left out",
+        "run_datasets: cross_dataset reduced_mnist -> copy left out",
+    ]
+    assert all("fsdd" not in target for target in planned.study_outputs())
+    assert plan.Plan(with_overlay(study, {**overlay, "run_datasets": None})).cross_pairs == [
+        "reduced_mnist_on_copy"
     ]
 
 

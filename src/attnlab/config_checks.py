@@ -81,6 +81,8 @@ def _check_split_comparison(plan, dataset: str) -> None:
 def _check_cross_dataset(plan) -> None:
     """Each pair: known datasets with the same classes, image size and channels."""
     for i, pair in enumerate(plan.config["cross_dataset"]):
+        if pair not in plan.cross_dataset:
+            continue
         where = f"config cross_dataset[{i}]"
         for role in ("train", "test"):
             if pair[role] not in plan.datasets:

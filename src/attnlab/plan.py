@@ -43,8 +43,8 @@ class Plan:
     def __init__(self, config: Mapping, schema: Mapping | None = None):
         self.config = config
         self.schema = schema or read_schema()
-        self.datasets = list(config["datasets"])
         self.notes: list[str] = []
+        self.datasets = self._selected_datasets()
         self.variants = self._resolve_variants()
         self.sweeps = self._expand_sweeps()
         self.sweep_settings = {
@@ -64,10 +64,38 @@ class Plan:
         self.plain_datasets = [d for d in self.datasets if d not in self.fold_datasets]
         folds = {k for d in self.fold_datasets for k in self.folds_of(d)}
         self.fold_numbers = [str(k) for k in sorted(folds)]
-        self.cross_pairs = [f"{p['train']}_on_{p['test']}" for p in config["cross_dataset"]]
+        self.cross_dataset = self._selected_pairs()
+        self.cross_pairs = [f"{p['train']}_on_{p['test']}" for p in self.cross_dataset]
         self.check()
 
     # ------------------------------------------------------------- datasets
+    def _selected_datasets(self) -> list[str]:
+        """`run_datasets` (checked against `datasets`), or every dataset."""
+        chosen = self.config.get("run_datasets")
+        if chosen is None:
+            return list(self.config["datasets"])
+        unknown = [name for name in chosen if name not in self.config["datasets"]]
+        if unknown:
+            raise ValueError(
+                f"config run_datasets: {unknown} not in datasets {list(self.config['datasets'])}"
+            )
+        left_out = [name for name in self.config["datasets"] if name not in chosen]
+        self.notes.append(f"run_datasets: building {list(chosen)}, leaving out {left_out}")
+        return list(chosen)
+
+    def _selected_pairs(self) -> list[dict]:
+        """The cross-dataset pairs whose datasets are both built (a note for the others)."""
+        kept = []
+        for pair in self.config["cross_dataset"]:
+            named = {pair["train"], pair["test"]}
+            if named <= set(self.config["datasets"]) and not named <= set(self.datasets):
+                self.notes.append(
+                    f"run_datasets: cross_dataset {pair['train']} -> {pair['test']} left out"
+                )
+                continue
+            kept.append(pair)
+        return kept
+
     def dataset(self, name: str) -> dict:
         return self.config["datasets"][name]
 
@@ -98,7 +126,7 @@ class Plan:
         return self.dataset(dataset)["split"]["compare_with"]
 
     def cross_pair(self, pair: str) -> tuple[str, str]:
-        chosen = self.config["cross_dataset"][self.cross_pairs.index(pair)]
+        chosen = self.cross_dataset[self.cross_pairs.index(pair)]
         return chosen["train"], chosen["test"]
 
     # ------------------------------------------------------------- variants
@@ -148,6 +176,12 @@ class Plan:
         expanded, recipe_schema = {}, self._recipe_schema()
         for name, sweep in self.config["sweeps"].items():
             where = f"config sweeps.{name}"
+            if (
+                sweep["dataset"] in self.config["datasets"]
+                and sweep["dataset"] not in self.variants
+            ):
+                self.notes.append(f"run_datasets: sweep {name} on {sweep['dataset']} left out")
+                continue
             if sweep["dataset"] not in self.variants:
                 raise ValueError(f"{where}.dataset: {sweep['dataset']!r} is not in datasets")
             variants = self.variants[sweep["dataset"]]
