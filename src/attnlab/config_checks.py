@@ -1,6 +1,6 @@
 """The config checks the schema cannot express, run when a `Plan` is built so that a bad
 config stops at start-up with the key that is wrong: baselines, recipes, splits,
-paths, grouped-fold comparisons and cross-dataset pairs."""
+paths, grouped-fold comparisons, cross-dataset pairs and data seeds."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ def _check_dataset(plan, dataset: str) -> None:
                 f"{where}.{key}: source fsdd reads the fetched FSDD recordings at 8000 Hz; "
                 "to read other recordings use source: audio_folder"
             )
+    if plan.data_seeds:
+        _check_data_seeds(plan, dataset)
     if cfg["source"] in ("folder", "audio_folder") and not Path(cfg["path"]).is_dir():
         raise ValueError(f"{where}.path: {cfg['path']} is not a folder")
 
@@ -99,3 +101,19 @@ def _check_cross_dataset(plan) -> None:
                     f"{where}: {pair['train']} and {pair['test']} differ in {key} "
                     f"({a[key]} vs {b[key]}); a model can only be scored on the same inputs"
                 )
+
+
+def _check_data_seeds(plan, dataset: str) -> None:
+    """`data_seeds` needs a test set that the data seed draws."""
+    where, cfg = f"config data_seeds (datasets.{dataset})", plan.dataset(dataset)
+    if dataset in plan.fold_datasets:
+        raise ValueError(
+            f"{where}: grouped folds test every speaker already; data_seeds redraws a "
+            "random split or a subsample, so leave it off with group_kfold"
+        )
+    if not plan.drawn_stages(dataset):
+        raise ValueError(
+            f"{where}: nothing of this dataset is drawn with the data seed (split method "
+            f"{cfg['split']['method']!r}, every image kept), so every seed would get the "
+            "same test set; use split method random or a per-class subsample"
+        )

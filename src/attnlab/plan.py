@@ -16,19 +16,21 @@ from collections.abc import Iterable, Mapping
 
 import jsonschema
 
-from attnlab import audio, config_checks, registry, sequential, spec, sweeps
+from attnlab import audio, config_checks, registry, sequential, sweeps
 from attnlab.block_records import GRADCAM, MAP_FIGURES
 from attnlab.config_files import read_schema
+from attnlab.plan_paths import (  # noqa: F401  (the workflow reads them from here)
+    FIGURES,
+    FOLD_TABLES,
+    RANKING_TABLES,
+    RECORDING_SOURCES,
+    STUDY_TABLES,
+    PlanPaths,
+)
 from attnlab.splits import SPLITS
 
-# Every dataset's result figures; its attention figures are `Plan.map_figures`.
-FIGURES = ("accuracy_curves", "loss_curves", "confusion", "cost_benefit", "critical_difference")
 ATTENTION_FIGURES = (*MAP_FIGURES.values(), GRADCAM)
-RECORDING_SOURCES = ("fsdd", "audio_folder")  # spectrograms of WAV recordings
 NEVER = "(?!x)x"  # a pattern no value matches
-STUDY_TABLES = ("cross_domain", "verdicts", "params")
-RANKING_TABLES = ("ranks", "posthoc", "bayes", "power")
-FOLD_TABLES = ("folds", "speakers")
 
 
 def one_of(values: Iterable[str]) -> str:
@@ -37,7 +39,7 @@ def one_of(values: Iterable[str]) -> str:
     return "|".join(escaped) or NEVER
 
 
-class Plan:
+class Plan(PlanPaths):
     """What a validated config asks for (module doc). `notes` collects what was ignored."""
 
     def __init__(self, config: Mapping, schema: Mapping | None = None):
@@ -55,11 +57,16 @@ class Plan:
         }
         self.sequential = self._sequential_settings()
         self.seeds = [int(seed) for seed in config["seeds"]]
+        self.data_seed = int(config["data_seed"])
         self.seed_sequence = (
             sequential.seed_sequence(self.seeds, self.sequential["max_seeds"])
             if self.sequential
             else self.seeds
         )
+        self.data_seeds = bool(config["data_seeds"])
+        self.draws = [
+            str(seed) for seed in self.seed_sequence if self.data_seeds and seed != self.data_seed
+        ]
         self.fold_datasets = [d for d in self.datasets if self.folds_of(d) != [None]]
         self.plain_datasets = [d for d in self.datasets if d not in self.fold_datasets]
         folds = {k for d in self.fold_datasets for k in self.folds_of(d)}
@@ -107,6 +114,32 @@ class Plan:
         of `audio_folder`), and how many of each class it draws."""
         cfg = self.dataset(dataset)
         return audio.settings_of(cfg) | {"per_class": cfg["recordings_per_class"]}
+
+    def drawn_stages(self, dataset: str) -> list[str]:
+        """The data stages whose output depends on the data seed: "images" (Reduced
+        MNIST's subsample, a per-class draw of recordings) and "split" (a random split)."""
+        cfg, stages = self.dataset(dataset), []
+        if cfg["source"] == "mnist":
+            drawn = {cfg["train_per_class"], cfg["test_per_class"]} != {"all"}
+        elif cfg["source"] in RECORDING_SOURCES:
+            drawn = cfg["recordings_per_class"] != "all"
+        else:
+            drawn = False
+        stages += ["images"] * drawn
+        stages += ["split"] * (cfg["split"]["method"] == "random")
+        return stages
+
+    def draw_of(self, seed) -> int | None:
+        """The data seed a training seed redraws its data with (`data_seeds`), or None
+        where it reads the shared cache (no `data_seeds`, or the seed is `data_seed`)."""
+        if not self.data_seeds or seed is None or int(seed) == self.data_seed:
+            return None
+        return int(seed)
+
+    def data_seed_of(self, seed) -> int:
+        """The data seed behind a training seed's data."""
+        draw = self.draw_of(seed)
+        return self.data_seed if draw is None else draw
 
     def folds_of(self, dataset: str) -> list[int | None]:
         """The folds of a group_kfold dataset (1..K); [None] (one run, no fold) otherwise."""
@@ -257,82 +290,6 @@ class Plan:
         return [
             dict(run) | {"fold": fold} for run in runs for fold in self.folds_of(run["dataset"])
         ]
-
-    # --------------------------------------------------------------- paths
-    @staticmethod
-    def fold_folder(fold) -> str:
-        """The sub-folder of one fold's files ("" without folds)."""
-        return "" if fold is None else f"fold{fold}/"
-
-    def cache_file(self, dataset: str, name: str, fold=None) -> str:
-        """A cache file of a dataset, or of one fold of a group_kfold dataset."""
-        return f"results/{dataset}/cache/{self.fold_folder(fold)}{name}"
-
-    def training_file(self, run: Mapping, name: str) -> str:
-        """A file of one run (dataset, variant, seed, fold), in its fold's folder if any."""
-        run_dir = f"results/{run['dataset']}/{run['variant']}/seed{run['seed']}"
-        return f"{run_dir}/{self.fold_folder(run.get('fold'))}{name}"
-
-    def shown_model(self, run: Mapping) -> dict:
-        """The model and test arrays the figures explain: fold 1's on a grouped dataset."""
-        fold = self.folds_of(run["dataset"])[0]
-        test = [self.cache_file(run["dataset"], f"test_{k}.npy", fold) for k in "xy"]
-        return {
-            "model": self.training_file(dict(run) | {"fold": fold}, "model.keras"),
-            "images": test[0],
-            "labels": test[1],
-            "records": [f"{path}.sha256" for path in test],
-        }
-
-    def manifest_inputs(self, dataset: str) -> dict:
-        """The dataset's image folder (and, for audio, the table of its recordings)."""
-        cfg = self.dataset(dataset)
-        if cfg["source"] == "folder":
-            return {"images": cfg["path"]}
-        images = f"resources/images/{dataset}"
-        if cfg["source"] in RECORDING_SOURCES:
-            return {"images": images, "recordings": f"{images}.recordings.csv"}
-        return {"images": images}
-
-    def dataset_cache(self, dataset: str) -> list[str]:
-        """The manifest and every split's arrays of one dataset (of each of its folds)."""
-        files = [self.cache_file(dataset, "manifest.parquet")]
-        for fold in self.folds_of(dataset):
-            for split in self.splits_of(dataset):
-                files += [self.cache_file(dataset, f"{split}_{k}.npy", fold) for k in "xy"]
-        return files
-
-    def train_inputs(self, dataset: str, variant: str, fold=None) -> dict:
-        """The manifest and the cache arrays (with their checksum records) a job reads."""
-        recipe = self.recipe_of(dataset, variant)
-        arrays = {
-            role: self.cache_file(dataset, f"{stem}.npy", fold)
-            for role, stem in spec.recipe_arrays(recipe).items()
-        }
-        records = {f"{role}_sha256": f"{path}.sha256" for role, path in arrays.items()}
-        return {"manifest": self.cache_file(dataset, "manifest.parquet"), **arrays, **records}
-
-    def dataset_outputs(self, dataset: str) -> list[str]:
-        """The cache, tables and figures of one dataset (its runs come from the workflow,
-        which alone knows the seeds decision rounds add)."""
-        names = ["study", "compare", "mcnemar", "verdicts", *RANKING_TABLES]
-        names += ["decisions"] * bool(self.sequential)
-        if dataset in self.fold_datasets:
-            names += [*FOLD_TABLES] + ["random_vs_grouped"] * bool(self.compared_with(dataset))
-        tables = [f"results/tables/{dataset}/{name}.csv" for name in names]
-        figures = [
-            f"results/figures/{dataset}/{name}.png"
-            for name in (*FIGURES, *self.map_figures(dataset))
-        ]
-        return self.dataset_cache(dataset) + tables + figures
-
-    def study_outputs(self) -> list[str]:
-        """The tables across datasets, the summary and every sweep's table and figure."""
-        targets = [f"results/tables/{name}.csv" for name in STUDY_TABLES]
-        targets.append("results/summary.md")
-        for name in self.sweeps:
-            targets += [f"results/tables/sweeps/{name}.csv", f"results/figures/sweeps/{name}.png"]
-        return targets
 
     # ------------------------------------------------------------ scheduling
     def training_cost(self, dataset: str, variant: str) -> int:

@@ -17,11 +17,19 @@ from attnlab.tables import (
 
 
 def scope_line(runs: pd.DataFrame, data_seed: int) -> str:
-    """What the statements are about: this test set, or unseen speakers (grouped folds)."""
+    """What the statements are about: this test set, data drawn like it (data_seeds), or
+    unseen speakers (grouped folds)."""
 
     grouped = [d for d in runs["dataset"].unique() if units.is_grouped(runs, d)]
-    fixed = [d for d in runs["dataset"].unique() if d not in grouped]
+    drawn = [d for d in runs["dataset"].unique() if units.draws_data(runs, d)]
+    fixed = [d for d in runs["dataset"].unique() if d not in grouped + drawn]
     parts = []
+    if drawn:
+        parts.append(
+            f"{', '.join(drawn)}: every seed redraws its data (data_seeds), so the "
+            "intervals include test-set sampling (corrected for the data the draws share) "
+            "and the statements are about data drawn like this, not about one test set"
+        )
     if fixed:
         parts.append(
             f"{', '.join(fixed)}: every seed trains and tests on the same split (data seed "

@@ -45,6 +45,7 @@ class Job:
     inputs: dict = field(default_factory=dict)
     preprocessing: dict = field(default_factory=dict)
     fold: int | None = None
+    data_seed: int | None = None  # the seed the data was drawn with (config data_seeds)
 
     def label(self) -> str:
         fold = "" if self.fold is None else f"/fold{self.fold}"
@@ -354,6 +355,7 @@ def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
         "preprocessing": job.preprocessing,
         "code_hash": job.code_hash,
         "inputs": {name: str(path) for name, path in job.inputs.items()},
+        "data_seed": job.data_seed,
         "provenance": provenance.collect(gpu, job.precision, job.threads),
     }
     partial = outputs.metrics.with_suffix(".part")

@@ -16,6 +16,11 @@ recordings), so the groups' values are positively correlated. Intervals, tests a
 posteriors over groups use Nadeau and Bengio's (2003) corrected variance
 sd^2 (1/n + rho/(1-rho)) with rho = 1/K, the share of the data each fold tests, as
 baycomp's correlated t-test does (Corani and Benavoli 2015); on a fixed split rho = 0.
+
+With `data_seeds` every seed redraws its data (`draws_data`), so a seed's value also
+carries test-set sampling; the draws' training sets overlap, so the seeds get the same
+correction with rho = the share of a draw's items that it tests (exact for a random split
+of one dataset, conservative for Reduced MNIST's draws from the far larger MNIST).
 """
 
 from __future__ import annotations
@@ -59,6 +64,22 @@ def is_grouped(runs: pd.DataFrame, dataset: str) -> bool:
     return bool(runs.loc[runs["dataset"] == dataset, "groups"].map(_has_groups).any())
 
 
+def draws_data(runs: pd.DataFrame, dataset: str) -> bool:
+    """Whether `dataset`'s seeds trained and tested on data drawn with different seeds."""
+    if "data_seed" not in runs:
+        return False
+    return runs.loc[runs["dataset"] == dataset, "data_seed"].dropna().nunique() > 1
+
+
+def _draw_rho(of: pd.DataFrame) -> float:
+    """The share of a draw's items that it tests: test / (train + val + test), the
+    validation items counted apart only where they are the val split (not the test set,
+    not carved from train)."""
+    test = of["test_items"].astype(float)
+    val = of["val_samples"].where(of["validation"] == "val", 0)
+    return float((test / (of["train_samples"] + val + test)).max())
+
+
 def _has_groups(value) -> bool:
     return isinstance(value, list) and len(value) > 0
 
@@ -82,7 +103,8 @@ def accuracy_units(runs: pd.DataFrame, dataset: str, variants: Sequence[str] | N
     values = 100 * of.pivot(index="seed", columns="variant", values="test_accuracy")
     items = {v: n_test_items(runs_of) for v, runs_of in of.groupby("variant")}
     items = {v: m for v, m in items.items() if m is not None}
-    return Units(values.reindex(columns=variants), "seeds", len(seeds), 0.0, items)
+    rho = _draw_rho(of) if draws_data(runs, dataset) else 0.0
+    return Units(values.reindex(columns=variants), "seeds", len(seeds), rho, items)
 
 
 def n_test_items(runs: pd.DataFrame) -> float | None:

@@ -21,7 +21,6 @@ SEED_SEQUENCE = PLAN.seed_sequence
 dataset_config = PLAN.dataset
 datasets_from = PLAN.datasets_from
 variants_of = PLAN.variants_of
-cache_file = PLAN.cache_file
 training_file = PLAN.training_file
 source_hash = codehash.source_hash
 
@@ -59,15 +58,14 @@ def compared_files(dataset, name):
     ]
 
 
-def manifest_inputs(wildcards):
-    return PLAN.manifest_inputs(wildcards.dataset)
+def plan_inputs(method):
+    """An input function: a Plan method called with the job's wildcards by name."""
+    return lambda wildcards: method(**wildcards)
 
 
-def train_inputs(wildcards):
-    """The manifest and the cache arrays the job's recipe reads, by role."""
-    return PLAN.train_inputs(
-        wildcards.dataset, wildcards.variant, wildcards.get("fold")
-    )
+def data_seed_of(wildcards):
+    """The seed of a data job: its draw's (data_seeds), else config data_seed."""
+    return PLAN.data_seed_of(wildcards.get("draw"))
 
 
 def train_priority(wildcards):
@@ -195,4 +193,5 @@ wildcard_constraints:
     sweep=one_of(SWEEPS),
     pair=one_of(PLAN.cross_pairs),
     fold=one_of(PLAN.fold_numbers),
+    draw=one_of(PLAN.draws),
     figure=one_of(plan.ATTENTION_FIGURES),

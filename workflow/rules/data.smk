@@ -41,7 +41,7 @@ rule mnist_images:
     params:
         train_per_class=lambda wc: dataset_config(wc.dataset)["train_per_class"],
         test_per_class=lambda wc: dataset_config(wc.dataset)["test_per_class"],
-        seed=config["data_seed"],
+        seed=data_seed_of,
     script:
         "../scripts/mnist_images.py"
 
@@ -64,14 +64,14 @@ rule audio_images:
         size=lambda wc: dataset_config(wc.dataset)["image_size"],
         channels=lambda wc: dataset_config(wc.dataset)["channels"],
         spectrogram=lambda wc: dataset_config(wc.dataset)["spectrogram"],
-        seed=config["data_seed"],
+        seed=data_seed_of,
     script:
         "../scripts/audio_images.py"
 
 
 rule manifest:
     input:
-        unpack(manifest_inputs),
+        unpack(plan_inputs(PLAN.manifest_inputs)),
     output:
         "results/{dataset}/cache/manifest.parquet",
     log:
@@ -83,7 +83,7 @@ rule manifest:
         size=lambda wc: dataset_config(wc.dataset)["image_size"],
         channels=lambda wc: dataset_config(wc.dataset)["channels"],
         split=lambda wc: dataset_config(wc.dataset)["split"],
-        seed=config["data_seed"],
+        seed=data_seed_of,
         resize=lambda wc: dataset_config(wc.dataset)["resize"],
         convert_channels=lambda wc: dataset_config(wc.dataset)["convert_channels"],
     script:
@@ -134,7 +134,7 @@ rule noisy_train:
         "../envs/attnlab.yaml"
     params:
         sigma=lambda wc: dataset_config(wc.dataset)["noise_sigma"],
-        seed=config["data_seed"],
+        seed=data_seed_of,
     script:
         "../scripts/noisy_train.py"
 
@@ -148,3 +148,50 @@ use rule noisy_train as fold_noisy_train with:
         x_sum="results/{dataset}/cache/fold{fold}/train_noisy_x.npy.sha256",
     log:
         "results/logs/data/noisy_{dataset}_fold{fold}.log",
+
+
+# With data_seeds, a training seed other than data_seed reads its own draw of the data:
+# the same rules, with the seed of the draw.
+use rule mnist_images as mnist_images_drawn with:
+    output:
+        directory("resources/images/{dataset}.data{draw}"),
+    log:
+        "results/logs/data/images_{dataset}.data{draw}.log",
+
+
+use rule audio_images as audio_images_drawn with:
+    output:
+        images=directory("resources/images/{dataset}.data{draw}"),
+        recordings="resources/images/{dataset}.data{draw}.recordings.csv",
+    log:
+        "results/logs/data/images_{dataset}.data{draw}.log",
+
+
+use rule manifest as manifest_drawn with:
+    output:
+        "results/{dataset}/cache/data{draw}/manifest.parquet",
+    log:
+        "results/logs/data/manifest_{dataset}.data{draw}.log",
+
+
+use rule split_arrays as split_arrays_drawn with:
+    input:
+        "results/{dataset}/cache/data{draw}/manifest.parquet",
+    output:
+        x="results/{dataset}/cache/data{draw}/{split}_x.npy",
+        y="results/{dataset}/cache/data{draw}/{split}_y.npy",
+        x_sum="results/{dataset}/cache/data{draw}/{split}_x.npy.sha256",
+        y_sum="results/{dataset}/cache/data{draw}/{split}_y.npy.sha256",
+    log:
+        "results/logs/data/arrays_{dataset}.data{draw}_{split}.log",
+
+
+use rule noisy_train as noisy_train_drawn with:
+    input:
+        x="results/{dataset}/cache/data{draw}/train_x.npy",
+        x_sum="results/{dataset}/cache/data{draw}/train_x.npy.sha256",
+    output:
+        x="results/{dataset}/cache/data{draw}/train_noisy_x.npy",
+        x_sum="results/{dataset}/cache/data{draw}/train_noisy_x.npy.sha256",
+    log:
+        "results/logs/data/noisy_{dataset}.data{draw}.log",

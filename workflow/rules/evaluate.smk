@@ -3,12 +3,7 @@
 
 rule cross_evaluate:
     input:
-        model=lambda wc: f"results/{cross_pair(wc)[0]}/{wc.variant}/seed{wc.seed}/model.keras",
-        images=lambda wc: cache_file(cross_pair(wc)[1], "test_x.npy"),
-        labels=lambda wc: cache_file(cross_pair(wc)[1], "test_y.npy"),
-        records=lambda wc: [
-            cache_file(cross_pair(wc)[1], f"test_{kind}.npy.sha256") for kind in "xy"
-        ],
+        unpack(plan_inputs(PLAN.cross_inputs)),
     output:
         "results/cross/{pair}/{variant}/seed{seed}.json",
     log:

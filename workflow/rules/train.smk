@@ -3,7 +3,7 @@
 
 rule train:
     input:
-        unpack(train_inputs),
+        unpack(plan_inputs(PLAN.train_inputs)),
     output:
         model="results/{dataset}/{variant}/seed{seed}/model.keras",
         history="results/{dataset}/{variant}/seed{seed}/history.csv",
@@ -29,6 +29,7 @@ rule train:
         precision=config["precision"],
         device=config["device"],
         code_hash=source_hash("train"),
+        data_seed=lambda wc: PLAN.data_seed_of(wc.seed),
     script:
         "../scripts/train.py"
 

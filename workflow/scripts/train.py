@@ -27,6 +27,7 @@ with job_log(snakemake.log[0]) as log:
         threads=snakemake.threads,
         code_hash=snakemake.params.code_hash,
         fold=fold,
+        data_seed=snakemake.params.data_seed,
         inputs={
             name: str(path)
             for name, path in snakemake.input.items()
