@@ -33,10 +33,10 @@ _NOT_ACTIVATIONS = {
 
 
 def _graph(fn, input_shape):
-    """`fn` traced on one sample with every op in the graph (`attnlab.kernels.unfused`)."""
+    """`fn` traced on one sample with every op in the graph (`attnlab.blocks.kernels.unfused`)."""
     import tensorflow as tf
 
-    from attnlab.kernels import unfused
+    from attnlab.blocks.kernels import unfused
 
     spec = tf.TensorSpec((1, *input_shape), tf.float32)
     with unfused():

@@ -27,6 +27,7 @@ from attnlab.blocks.coordinate import CoordinateAttention, hard_swish
 from attnlab.blocks.gates import CBAM, CBAMOriginal, ChannelAttention, SqueezeExcite
 from attnlab.blocks.gather_excite import GatherExcite
 from attnlab.blocks.global_context import GlobalContext
+from attnlab.blocks.kernels import FUSE_ELEMENTS, narrow_conv, unfused
 from attnlab.blocks.light_cbam import LightCBAM
 from attnlab.blocks.multibranch import SelectiveKernel, SplitAttention
 from attnlab.blocks.nonlocal_block import NonLocal
@@ -34,7 +35,6 @@ from attnlab.blocks.self_attention import PatchSelfAttention
 from attnlab.blocks.simam import SimAM
 from attnlab.blocks.spatial import SpatialGate
 from attnlab.blocks.triplet import TripletAttention
-from attnlab.kernels import FUSE_ELEMENTS, narrow_conv, unfused
 
 # The one namespace the registry resolves layer names in; importing it registers every
 # block with Keras.

@@ -4,7 +4,7 @@ hybrid's channel attention."""
 from keras import layers, ops
 
 from attnlab.blocks.base import AttentionBlock, reduced_units, register, scale_channels
-from attnlab.kernels import _apply_spatial, _gated_pools, narrow_conv
+from attnlab.blocks.kernels import apply_spatial, gated_pools, narrow_conv
 
 
 class _ChannelGateBlock(AttentionBlock):
@@ -65,9 +65,9 @@ class _CBAMBlock(_ChannelGateBlock):
     def _gates(self, inputs, channel, spatial_of):
         """Channel weights onto the features, then the spatial map `spatial_of` makes
         from the conv of their pools."""
-        features, pools = _gated_pools(inputs, channel)
+        features, pools = gated_pools(inputs, channel)
         spatial = spatial_of(narrow_conv(self.spatial_conv, pools))
-        return _apply_spatial(features, spatial), {"channel": channel, "spatial": spatial[..., 0]}
+        return apply_spatial(features, spatial), {"channel": channel, "spatial": spatial[..., 0]}
 
 
 @register

@@ -45,7 +45,7 @@ def narrow_conv(conv, inputs):
     return conv.activation(outputs)
 
 
-# Per-sample size from which `_gated_pools` and `_apply_spatial` run through XLA: it fuses
+# Per-sample size from which `gated_pools` and `apply_spatial` run through XLA: it fuses
 # each into one loop over the features, forward and backward, where TensorFlow alone makes
 # a pass over memory per op. Below it (the digits' 13x13x32) XLA's launch costs more than
 # the passes save (BENCHMARKS.md). Only element-wise ops and reductions go in: XLA's CPU
@@ -92,13 +92,13 @@ def _fusable(fn):
 
 
 @_fusable
-def _gated_pools(inputs, channel):
+def gated_pools(inputs, channel):
     """Features scaled by (N, C) channel weights, and their channel pools."""
     features = scale_channels(inputs, channel)
     return features, channel_pools(features)
 
 
 @_fusable
-def _apply_spatial(features, spatial):
+def apply_spatial(features, spatial):
     """Features times an (N, H, W, 1) spatial map."""
     return features * spatial
