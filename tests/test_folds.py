@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 
 from attnlab import comparisons, folds, splits
 
@@ -214,3 +215,21 @@ def test_split_gap_is_the_random_minus_the_grouped_accuracy():
     half = scipy_stats.t.ppf(0.975, df) * np.sqrt(va + vb)
     assert row.overstatement_ci_low == pytest.approx(22.5 - half)
     assert row.overstatement_ci_high == pytest.approx(22.5 + half)
+
+
+def test_speaker_table_floors_identical_seeds_at_the_speakers_item_noise():
+    manifest = manifest_of({"a": 50, "b": 50})
+    items = np.flatnonzero(manifest["speaker"] == "a")
+    pred = manifest["label"].to_numpy().copy()
+    pred[items[:10]] = 1 - pred[items[:10]]  # 90 of speaker a's 100 right, in both seeds
+    rows = [
+        {"variant": "v", "seed": seed, "item": i, "label": manifest["label"][i], "pred": pred[i]}
+        for seed in (4, 5)
+        for i in items
+    ]
+    table = folds.speaker_table(pd.DataFrame(rows), manifest, "speaker")
+    (row,) = table.itertuples()
+    p = (90 + 1) / 102  # smoothed, as stats.item_noise does
+    half = scipy.stats.t.ppf(0.975, 1) * 100 * np.sqrt(p * (1 - p) / 100) / np.sqrt(2)
+    assert row.accuracy_pts == pytest.approx(90.0)
+    assert (row.ci_low, row.ci_high) == pytest.approx((90.0 - half, min(100.0, 90.0 + half)))

@@ -171,7 +171,8 @@ def format_fold_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def speaker_table(predictions: pd.DataFrame, manifest: pd.DataFrame, group: str) -> pd.DataFrame:
-    """Per variant and group (speaker): accuracy (points), mean and t-interval over seeds.
+    """Per variant and group (speaker): accuracy (points), mean and t-interval over seeds,
+    its sd floored at the item noise of the group's recordings (`stats.spread`).
 
     `predictions` are pooled ones with variant and seed columns; `item` indexes `manifest`.
     """
@@ -183,13 +184,15 @@ def speaker_table(predictions: pd.DataFrame, manifest: pd.DataFrame, group: str)
     per_seed = scored.groupby(["variant", "group", "seed"], sort=False)["correct"].mean()
     rows = []
     for (variant, name), accuracy in (100 * per_seed).groupby(level=[0, 1], sort=False):
-        low, high = stats.points_ci(accuracy)
+        items = int((groups == name).sum())
+        floor = 100 * stats.item_noise((accuracy.mean() / 100, items))
+        low, high = stats.points_ci(accuracy, floor_sd=floor)
         rows.append(
             {
                 "variant": variant,
                 group: name,
                 "n_seeds": len(accuracy),
-                "items": int((groups == name).sum()),
+                "items": items,
                 "accuracy_pts": accuracy.mean(),
                 "ci_low": low,
                 "ci_high": high,
