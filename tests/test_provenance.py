@@ -66,7 +66,7 @@ def test_the_results_page_names_one_clean_commit_and_the_config():
     assert page.startswith("# attnlab: results\n") and "results summary" not in page
     assert f"the 3 runs of one run of `snakemake docs/results.md` at commit\n`{COMMIT}`" in page
     assert "`config/config.yaml`" in page and "seeds:\n- 4\n- 5" in page
-    assert "](../results/figures/d/cd.png)" in page
+    assert "](results/figures/d/cd.png)" in page
 
 
 @pytest.mark.parametrize(

@@ -235,3 +235,6 @@ def test_the_results_page_comes_from_runs_of_one_clean_commit(study):
     page = (workdir / "docs/results.md").read_text()
     assert f"at commit\n`{records[0]['commit']}`" in page
     assert "## Verdicts on the study's claims" in page and "## The merged config" in page
+    figure = "results/figures/reduced_mnist/critical_difference.png"
+    assert f"]({figure})" in page
+    assert (workdir / "docs" / figure).read_bytes() == (workdir / figure).read_bytes()

@@ -22,10 +22,12 @@ from attnlab.config_files import read_schema
 from attnlab.plan_paths import (  # noqa: F401  (the workflow reads them from here)
     FIGURES,
     FOLD_TABLES,
+    PAGE_COPIES,
     RANKING_TABLES,
     RECORDING_SOURCES,
     STUDY_TABLES,
     PlanPaths,
+    summary_figures,
 )
 from attnlab.splits import SPLITS
 

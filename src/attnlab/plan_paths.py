@@ -14,6 +14,13 @@ RECORDING_SOURCES = ("fsdd", "audio_folder")  # spectrograms of WAV recordings
 STUDY_TABLES = ("cross_domain", "verdicts", "params")
 RANKING_TABLES = ("ranks", "posthoc", "bayes", "power")
 FOLD_TABLES = ("folds", "speakers")
+PAGE_COPIES = "results/"  # docs/results.md's copies of the summary's figures, under docs/
+
+
+def summary_figures(datasets) -> list[str]:
+    """The figures results/summary.md links, relative to results/ (the results page
+    copies them to docs/{PAGE_COPIES})."""
+    return [f"figures/{dataset}/critical_difference.png" for dataset in datasets]
 
 
 class PlanPaths:

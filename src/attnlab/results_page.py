@@ -1,10 +1,11 @@
 """`docs/results.md`: the published results, generated from one finished run.
 
 The page is `results/summary.md` (every table with its unit and n, the verdicts, the
-seeds on demand) under a stamp: the one commit every run was made at, the machine,
-the config files and the whole merged config. Runs from more than one commit, or made
-with uncommitted changes, are refused: a published table names one commit, and
-`results/summary.md` still shows mixed runs, marked, for working.
+seeds on demand; copies of its figures under `docs/results/`) under a stamp: the one
+commit every run was made at, the machine, the config files and the whole merged config.
+Runs from more than one commit, or made with uncommitted changes, are refused: a
+published table names one commit, and `results/summary.md` still shows mixed runs,
+marked, for working.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import re
 from collections.abc import Mapping, Sequence
 
 import yaml
+
+from attnlab.plan_paths import PAGE_COPIES
 
 
 class MixedRunsError(ValueError):
@@ -39,8 +42,8 @@ def one_commit(records: Sequence[Mapping | None]) -> str:
 
 
 def _relinked(summary: str) -> str:
-    """The summary's figure links, relative to results/, made relative to docs/."""
-    text = summary.replace("](figures/", "](../results/figures/")
+    """The summary's figure links (relative to results/) to the page's copies."""
+    text = summary.replace("](figures/", f"]({PAGE_COPIES}figures/")
     return re.sub(r"^# attnlab: results summary\n", "", text, count=1)
 
 

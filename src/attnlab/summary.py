@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from attnlab import power, ranking, sequential, sweeps, units, verdicts
+from attnlab.plan_paths import summary_figures
 from attnlab.tables import (
     format_cross_domain,
     format_study_table,
@@ -70,7 +71,7 @@ def overview_markdown(
         parts += [f"## {dataset}: ranking (n = {unit})", ""]
         parts += [f"Mean rank over {unit.split(' x ')[0]} (1 = best): {order}.", ""]
         parts += [ranking.friedman_line(ranks), ""]
-        parts += [f"![critical difference](figures/{dataset}/critical_difference.png)", ""]
+        parts += [f"![critical difference]({summary_figures([dataset])[0]})", ""]
         rope = f"|Δ| <= {ranking.ROPE_PTS} points"
         for decision, text in (
             ("equivalent", f"Practically equivalent to {baseline} (P({rope}) >= 0.95)"),

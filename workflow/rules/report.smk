@@ -139,8 +139,12 @@ rule results_page:
     input:
         summary="results/summary.md",
         metrics=lambda wc: [f for d in DATASETS for f in run_files(d, "metrics.json")],
+        figures=[f"results/{path}" for path in plan.summary_figures(DATASETS)],
     output:
-        "docs/results.md",
+        page="docs/results.md",
+        figures=[
+            f"docs/{plan.PAGE_COPIES}{path}" for path in plan.summary_figures(DATASETS)
+        ],
     log:
         "results/logs/report/results_page.log",
     conda:

@@ -5,11 +5,14 @@ Expects from the rule:
   input.metrics       every run's metrics.json (their provenance: one commit, clean)
   params.configfiles  the config files of this run, in order
   params.config       the merged config
-  output[0]           docs/results.md
+  input.figures       the figures the summary links (results/figures/...)
+  output.page         docs/results.md
+  output.figures      their copies under docs/results/, in the same order
   log[0]              the job's log
 """
 
 import json
+import shutil
 from pathlib import Path
 
 from attnlab import results_page
@@ -26,10 +29,12 @@ with job_log(snakemake.log[0]) as log:
         dict(snakemake.params.config),
         f"{command} docs/results.md",
     )
-    Path(snakemake.output[0]).write_text(text)
+    Path(snakemake.output.page).write_text(text)
+    for source, copy in zip(snakemake.input.figures, snakemake.output.figures, strict=True):
+        shutil.copyfile(source, copy)
     log.info(
         "%d runs at commit %s -> %s",
         len(records),
         results_page.one_commit(records),
-        snakemake.output[0],
+        snakemake.output.page,
     )
