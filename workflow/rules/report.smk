@@ -150,7 +150,12 @@ rule results_page:
     conda:
         "../envs/attnlab.yaml"
     params:
-        configfiles=[os.path.relpath(f) for f in workflow.configfiles],
+        # The Snakefile's own configfile comes last here, yet is loaded first: once.
+        configfiles=list(
+            dict.fromkeys(
+                os.path.relpath(os.path.realpath(f)) for f in workflow.configfiles
+            )
+        ),
         config=config,
     script:
         "../scripts/results_page.py"
