@@ -27,7 +27,7 @@ with job_log(snakemake.log[0]) as log:
         records,
         files,
         dict(snakemake.params.config),
-        f"{command} docs/results.md",
+        f"{command} -- docs/results.md",
     )
     Path(snakemake.output.page).write_text(text)
     for source, copy in zip(snakemake.input.figures, snakemake.output.figures, strict=True):
