@@ -66,7 +66,9 @@ class EpochTimer:
         self.seconds: list[float] = []
 
 
-def trainer(variant: registry.Variant, recipe: dict, shape, x, y, threads: int):
+def trainer(
+    variant: registry.Variant, recipe: dict, shape, x, y, threads: int, precision="float32"
+):
     """A compiled model and a function that trains it for two epochs, timing the second."""
     from attnlab import train
 
@@ -76,6 +78,7 @@ def trainer(variant: registry.Variant, recipe: dict, shape, x, y, threads: int):
         architecture=variant.to_dict(),
         seed=4,
         recipe=recipe | {"epochs": 2},
+        precision=precision,
         threads=threads,
     )
     model = train.compile_model(job, shape, 10)

@@ -37,6 +37,17 @@ def test_blocks_twin_is_the_skeleton_without_blocks():
     )
 
 
+def test_precision_times_one_model_at_float32_and_bfloat16(tmp_path):
+    out = tmp_path / "precision.csv"
+    command = [sys.executable, str(BENCHMARKS / "precision.py"), "--families", "digits"]
+    command += ["--variants", "base", "--steps", "1", "--rounds", "1", "--csv", str(out)]
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    (row,) = out.read_text().splitlines()[1:]
+    family, variant, batch, steps, rounds, f32_ms, bf16_ms, ratio, _ = row.split(",")
+    assert (family, variant, batch, steps, rounds) == ("digits", "base", "32", "4", "1")
+    assert float(ratio) == pytest.approx(float(bf16_ms) / float(f32_ms), abs=0.01)
+
+
 def test_step_ops_counts_what_a_block_adds_to_a_training_step():
     spec = importlib.util.spec_from_file_location("bench_ops", BENCHMARKS / "step_ops.py")
     step_ops = importlib.util.module_from_spec(spec)
