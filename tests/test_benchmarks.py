@@ -183,3 +183,22 @@ def test_overhead_splits_a_job_into_its_parts(tmp_path):
     row = overhead.split_job(tmp_path, planned, "reduced_mnist", "se", start=4.0)
     assert row["trace_s"] == 2.0 and row["steps_s"] == 18.0  # epoch 1 minus the median 3.0
     assert row["other_s"] == pytest.approx(30.0 - 4.0 - 0.5 - 20.0 - 2.0)
+
+
+def test_precision_fidelity_pairs_two_settings_by_seed(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "bench_fidelity", BENCHMARKS / "precision_fidelity.py"
+    )
+    fidelity = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fidelity)
+    for folder, precision, shift in (("a", "float32", 0.0), ("b", "mixed_bfloat16", -0.05)):
+        for seed, accuracy in zip((4, 5, 6), (0.97, 0.98, 0.975), strict=True):
+            run = tmp_path / folder / f"results/d/v/seed{seed}"
+            run.mkdir(parents=True)
+            metrics = {"test_accuracy": accuracy + shift, "test_items": 1000}
+            metrics |= {"precision": precision, "provenance": {"commit": "c" * 40}}
+            (run / "metrics.json").write_text(json.dumps(metrics))
+    (row,) = fidelity.compare(tmp_path / "a", tmp_path / "b", "d", ["v"], [4, 5, 6]).itertuples()
+    assert (row.a, row.b) == ("float32 @ ccccccc", "mixed_bfloat16 @ ccccccc")
+    assert row.diff_pts == pytest.approx(-5.0) and row.n_units == 3
+    assert row.sd_floored and row.p_worse > 0.95 and row.decision == "worse"
