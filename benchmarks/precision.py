@@ -14,10 +14,8 @@ is in the output, from `attnlab.provenance`.
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib.util
 import statistics
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -83,21 +81,18 @@ def main(argv=None):
     args = parse_args(argv)
     runtime.configure(threads=args.threads, device="cpu")
     blocks = _blocks()
-    rows, writer = [], csv.DictWriter(sys.stdout, FIELDS)
-    writer.writeheader()
-    for family in args.families:
-        for name in args.variants or STUDY[family]:
-            # Digit steps are ~10x shorter: time 4x as many so fit's own overhead stays small.
-            steps = args.steps * (1 if family == "spectrogram" else 4)
-            variant = registry.VARIANTS[family][name]
-            rows.append(measure(blocks, variant, steps, args.rounds, args.threads))
-            writer.writerow(rows[-1])
-            sys.stdout.flush()
-    if args.csv:
-        with open(args.csv, "w", newline="") as handle:
-            out = csv.DictWriter(handle, FIELDS)
-            out.writeheader()
-            out.writerows(rows)
+    rows = (
+        measure(
+            blocks,
+            registry.VARIANTS[family][name],
+            blocks.timed_steps(family, args.steps),
+            args.rounds,
+            args.threads,
+        )
+        for family in args.families
+        for name in args.variants or STUDY[family]
+    )
+    blocks.report(rows, FIELDS, args.csv)
 
 
 if __name__ == "__main__":

@@ -20,12 +20,14 @@ from pathlib import Path
 import pandas as pd
 
 from attnlab import ranking, stats
+from attnlab.plan_paths import PlanPaths
 
 
 def read_runs(folder: Path, dataset: str, variant: str, seeds) -> list[dict]:
+    runs = [{"dataset": dataset, "variant": variant, "seed": seed} for seed in seeds]
     return [
-        json.loads((folder / f"results/{dataset}/{variant}/seed{seed}/metrics.json").read_text())
-        for seed in seeds
+        json.loads((folder / PlanPaths.training_file(run, "metrics.json")).read_text())
+        for run in runs
     ]
 
 

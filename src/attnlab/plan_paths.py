@@ -41,34 +41,33 @@ class PlanPaths:
         dataset)."""
         return f"results/{dataset}/cache/{self.draw_folder(draw)}{self.fold_folder(fold)}{name}"
 
-    def training_file(self, run: Mapping, name: str) -> str:
+    @staticmethod
+    def training_file(run: Mapping, name: str) -> str:
         """A file of one run (dataset, variant, seed, fold), in its fold's folder if any."""
         run_dir = f"results/{run['dataset']}/{run['variant']}/seed{run['seed']}"
-        return f"{run_dir}/{self.fold_folder(run.get('fold'))}{name}"
+        return f"{run_dir}/{PlanPaths.fold_folder(run.get('fold'))}{name}"
 
-    def shown_model(self, run: Mapping) -> dict:
-        """The model and test arrays the figures explain: fold 1's on a grouped dataset."""
-        fold, draw = self.folds_of(run["dataset"])[0], self.draw_of(run["seed"])
-        test = [self.cache_file(run["dataset"], f"test_{k}.npy", fold, draw) for k in "xy"]
+    def _model_on_test_set(self, run: Mapping, dataset: str, fold=None) -> dict:
+        """A run's model and the test arrays of `dataset` (of the run's seed's draw)."""
+        draw = self.draw_of(run["seed"])
+        test = [self.cache_file(dataset, f"test_{k}.npy", fold, draw) for k in "xy"]
         return {
-            "model": self.training_file(dict(run) | {"fold": fold}, "model.keras"),
+            "model": self.training_file(run, "model.keras"),
             "images": test[0],
             "labels": test[1],
             "records": [f"{path}.sha256" for path in test],
         }
 
+    def shown_model(self, run: Mapping) -> dict:
+        """The model and test arrays the figures explain: fold 1's on a grouped dataset."""
+        fold = self.folds_of(run["dataset"])[0]
+        return self._model_on_test_set(dict(run) | {"fold": fold}, run["dataset"], fold)
+
     def cross_inputs(self, pair: str, variant: str, seed) -> dict:
         """A cross-dataset score's model and the test arrays it is scored on (the test
         dataset's draw of the same seed)."""
         train, test = self.cross_pair(pair)
-        run = {"dataset": train, "variant": variant, "seed": seed}
-        arrays = [self.cache_file(test, f"test_{k}.npy", draw=self.draw_of(seed)) for k in "xy"]
-        return {
-            "model": self.training_file(run, "model.keras"),
-            "images": arrays[0],
-            "labels": arrays[1],
-            "records": [f"{path}.sha256" for path in arrays],
-        }
+        return self._model_on_test_set({"dataset": train, "variant": variant, "seed": seed}, test)
 
     def manifest_inputs(self, dataset: str, draw=None) -> dict:
         """The dataset's image folder, of one data draw where the images depend on it
