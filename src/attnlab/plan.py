@@ -75,6 +75,9 @@ class Plan(PlanPaths):
         self.fold_numbers = [str(k) for k in sorted(folds)]
         self.cross_dataset = self._selected_pairs()
         self.cross_pairs = [f"{p['train']}_on_{p['test']}" for p in self.cross_dataset]
+        self.seed_packs = self._seed_packs()
+        packed = {seed for pack in self.seed_packs for seed in pack}
+        self.single_seeds = [str(s) for s in self.seed_sequence if s not in packed]
         self.check()
 
     # ------------------------------------------------------------- datasets
@@ -253,8 +256,28 @@ class Plan(PlanPaths):
         return [
             {"dataset": dataset, "variant": s.variant.name, "seed": seed}
             for s in self.sweeps[name]
-            for seed in self.seeds
+            for seed in self.first_seeds()
         ]
+
+    def _seed_packs(self) -> list[list[int]]:
+        """Groups of the first seeds that train in one job each (`pack_seeds`).
+
+        Every variant of a dataset without grouped folds trains its first seeds in groups
+        of `pack_seeds`; a group of one, the seeds decision rounds add and the folds of
+        grouped datasets train one job per seed. With `data_seeds` each seed reads its own
+        draw, so seeds train apart.
+        """
+        size = int(self.config["pack_seeds"])
+        if size < 2 or not self.plain_datasets:
+            return []
+        if self.data_seeds:
+            self.notes.append(
+                "pack_seeds: data_seeds gives each seed its own data; one job per seed"
+            )
+            return []
+        seeds = self.first_seeds()
+        groups = [seeds[i : i + size] for i in range(0, len(seeds), size)]
+        return [group for group in groups if len(group) > 1]
 
     # ----------------------------------------------------------- sequential
     def _sequential_settings(self) -> dict | None:

@@ -47,6 +47,14 @@ class PlanPaths:
         run_dir = f"results/{run['dataset']}/{run['variant']}/seed{run['seed']}"
         return f"{run_dir}/{PlanPaths.fold_folder(run.get('fold'))}{name}"
 
+    @staticmethod
+    def pack_outputs(seeds) -> list[str]:
+        """The files a job training `seeds` of a {dataset}/{variant} writes, seed by seed
+        in the order of `attnlab.train.Outputs` (model, history, metrics, predictions)."""
+        names = ["model.keras", "history.csv", "metrics.json", "predictions.parquet"]
+        runs = [{"dataset": "{dataset}", "variant": "{variant}", "seed": s} for s in seeds]
+        return [PlanPaths.training_file(run, name) for run in runs for name in names]
+
     def _model_on_test_set(self, run: Mapping, dataset: str, fold=None) -> dict:
         """A run's model and the test arrays of `dataset` (of the run's seed's draw)."""
         draw = self.draw_of(run["seed"])

@@ -1,7 +1,9 @@
-"""One training job: (dataset, variant, seed) -> model, history, metrics, predictions.
+"""Training: (dataset, variant, seed) -> model, history, metrics, predictions.
 
-Call `attnlab.runtime.configure()` before this module imports TensorFlow (the workflow
-script does). Jobs checkpoint every epoch into `{run_dir}/backup/` and resume from it.
+One process trains one or several seeds of a (dataset, variant) (`run_seeds`; config
+`pack_seeds`). Call `attnlab.runtime.configure()` before this module imports TensorFlow
+(the workflow script does). Runs checkpoint every epoch into `{run_dir}/backup/` and
+resume from it.
 """
 
 from __future__ import annotations
@@ -71,23 +73,29 @@ class Outputs:
         return self.run_dir / "backup"
 
 
-def load_data(job: Job) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def load_data(job: Job, loaded: dict | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Train / validation / test arrays as the recipe asks (noisy train, validation source).
 
-    `job.inputs` maps the roles of `spec.recipe_arrays(job.recipe)` to files.
+    `job.inputs` maps the roles of `spec.recipe_arrays(job.recipe)` to files; `loaded`
+    keeps the arrays read so far, by file, for the next seed of the same process.
     """
     files, recipe = job.inputs, job.recipe
+    loaded = {} if loaded is None else loaded
     missing = sorted(set(spec.recipe_arrays(recipe)) - set(files))
     if missing:
         raise ValueError(f"{job.label()}: no input file for {missing}")
-    data = {
-        "train": (cache.load_array(files["train_x"]), cache.load_array(files["train_y"])),
-        "test": (cache.load_array(files["test_x"]), cache.load_array(files["test_y"])),
-    }
+
+    def pair(role):
+        for path in (files[f"{role}_x"], files[f"{role}_y"]):
+            if path not in loaded:
+                loaded[path] = cache.load_array(path)
+        return loaded[files[f"{role}_x"]], loaded[files[f"{role}_y"]]
+
+    data = {"train": pair("train"), "test": pair("test")}
     if recipe["validation"] == "test":
         data["val"] = data["test"]
     elif recipe["validation"] == "val":
-        data["val"] = (cache.load_array(files["val_x"]), cache.load_array(files["val_y"]))
+        data["val"] = pair("val")
     else:
         data["train"], data["val"] = carve_validation(
             *data["train"], recipe["validation_fraction"], job.seed
@@ -278,38 +286,33 @@ def predictions_table(test_items: np.ndarray, y, predicted, probabilities) -> pd
     return table
 
 
-def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
-    """Train (resuming from a checkpoint of the same job), save, reload, evaluate, record."""
+def num_classes_of(data) -> int:
+    return int(max(data["train"][1].max(), data["test"][1].max()) + 1)
+
+
+def run(job: Job, outputs: Outputs, model, data, test_items, state: dict, began: float) -> dict:
+    """Train one seed on `model` (resuming from a checkpoint of the same job), save,
+    reload, evaluate, record."""
     import keras
     import tensorflow as tf
 
     from attnlab import cost, provenance
     from attnlab.runtime import device_name
 
-    began = time.perf_counter()
     gpu = device_name(job.device)
     if job.device == "gpu" and gpu is None and not os.environ.get("ATTNLAB_ALLOW_NO_GPU"):
         raise RuntimeError(f"{job.label()}: config device is gpu but TensorFlow sees no GPU")
-    keras.utils.set_random_seed(job.seed)
-    tf.config.experimental.enable_op_determinism()
-    data = load_data(job)
     x_train, y_train = data["train"]
-    num_classes = int(max(y_train.max(), data["test"][1].max()) + 1)
-    model = compile_model(job, x_train.shape[1:], num_classes)
     resumed = prepare_backup(job, outputs.backup_dir)
     recipe = job.recipe
     started = time.perf_counter()
-    try:
-        model.fit(
-            make_dataset(x_train, y_train, recipe["batch_size"], job.seed),
-            validation_data=make_dataset(*data["val"], recipe["batch_size"], None),
-            epochs=recipe["epochs"],
-            callbacks=callbacks(job, outputs.backup_dir),
-            verbose=2,
-        )
-    except NonFiniteLossError:
-        shutil.rmtree(outputs.backup_dir, ignore_errors=True)
-        raise
+    model.fit(
+        make_dataset(x_train, y_train, recipe["batch_size"], job.seed),
+        validation_data=make_dataset(*data["val"], recipe["batch_size"], None),
+        epochs=recipe["epochs"],
+        callbacks=callbacks(job, outputs.backup_dir),
+        verbose=2,
+    )
     fit_seconds = time.perf_counter() - started
     saving = time.perf_counter()
     history = read_history(outputs.backup_dir / "history.csv")
@@ -322,6 +325,9 @@ def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
         outputs.predictions, index=False
     )
     write_history(history, outputs.history)
+    if "flops" not in state:  # the same architecture for every seed of the process
+        blocks = cost.block_costs(model).values()
+        state["flops"] = cost.forward_flops(model), sum(b["flops"] for b in blocks)
     metrics = {
         "dataset": job.dataset,
         "variant": job.variant,
@@ -339,8 +345,8 @@ def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
         "validation": recipe["validation"],
         "validation_accuracy": validation_accuracy(history, recipe),
         "params": int(model.count_params()),
-        "forward_flops": cost.forward_flops(model),
-        "block_flops": sum(b["flops"] for b in cost.block_costs(model).values()),
+        "forward_flops": state["flops"][0],
+        "block_flops": state["flops"][1],
         "train_samples": int(len(x_train)),
         "val_samples": int(len(data["val"][1])),
         "threads": job.threads,
@@ -349,6 +355,7 @@ def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
         "precision": job.precision,
         "resumed": resumed,
         "resumed_from_epoch": int(len(earlier)) if resumed else None,
+        "order_in_process": state.setdefault("trained", 0) + 1,
         "tensorflow_version": tf.__version__,
         "keras_version": keras.__version__,
         "recipe": recipe,
@@ -358,10 +365,10 @@ def run(job: Job, outputs: Outputs, test_items: np.ndarray) -> dict:
         "data_seed": job.data_seed,
         "provenance": provenance.collect(gpu, job.precision, job.threads),
     }
+    state["trained"] += 1
     partial = outputs.metrics.with_suffix(".part")
     partial.write_text(json.dumps(metrics, indent=2) + "\n")
     partial.replace(outputs.metrics)
-    shutil.rmtree(outputs.backup_dir)
     log.info(
         "%s: setup %.1f s, fit %.1f s, save/reload/evaluate %.1f s",
         job.label(),
