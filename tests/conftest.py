@@ -13,13 +13,16 @@ Fixtures (all documented below):
 - `write_image_folder(root, ...)`: writes a small synthetic class-folder PNG dataset.
 - `write_wav(path, ...)`: writes a small WAV file (a tone plus noise) in any PCM format.
 
-Plain helpers: `digits_overlay(**recipe)` and `write_digits_config(workdir, overlay)` make a
+Plain helpers: `planned_jobs(result)` parses a dry run's job counts per rule and
+`trainings_planned(jobs)` turns them into trained runs (a `train_seeds_4_5_6` job trains
+three); `digits_overlay(**recipe)` and `write_digits_config(workdir, overlay)` make a
 complete config with Reduced MNIST only (a few images per class, variants base and se).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import wave
@@ -74,6 +77,18 @@ def mirror_or_skip() -> Path:
 def mirror() -> Path:
     """The offline data mirror (`<repo>/../shared/data`); skips the test when missing."""
     return mirror_or_skip()
+
+
+def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
+    """The job count per rule in a dry run's table ("rule count" lines)."""
+    return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M)}
+
+
+def trainings_planned(jobs: Mapping[str, int]) -> int:
+    """Trained (dataset, variant, seed) runs in `planned_jobs`: single-seed `train` jobs plus
+    every seed of each packed `train_seeds_{a}_{b}...` job."""
+    packed = {rule: len(rule.split("_")) - 2 for rule in jobs if rule.startswith("train_seeds_")}
+    return jobs.get("train", 0) + sum(jobs[rule] * seeds for rule, seeds in packed.items())
 
 
 def digits_overlay(**recipe) -> dict:

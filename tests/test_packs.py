@@ -32,6 +32,7 @@ def test_the_first_seeds_train_in_packs_of_pack_seeds(study):
     packed = planned(study, {"seeds": [4, 5, 6, 7, 8, 9, 10]})
     assert packed.seed_packs == [[4, 5, 6, 7, 8], [9, 10]]
     assert packed.single_seeds == []
+    assert "pack_seeds: seeds 9, 10 of each variant train in one job" in packed.summary()
     # A group of one trains as a single job.
     assert planned(study, {"seeds": [4, 5, 6], "pack_seeds": 2}).seed_packs == [[4, 5]]
     assert planned(study, {"seeds": [4, 5, 6], "pack_seeds": 2}).single_seeds == ["6"]

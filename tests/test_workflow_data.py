@@ -11,7 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import STUDY_CONFIG, TINY_CONFIG, TINY_DATA_TARGETS, describe_failure
+from conftest import (
+    STUDY_CONFIG,
+    TINY_CONFIG,
+    TINY_DATA_TARGETS,
+    describe_failure,
+    planned_jobs,
+    trainings_planned,
+)
 from PIL import Image
 
 FSDD_SPEAKERS = {"george", "jackson", "lucas", "nicolas", "theo", "yweweler"}
@@ -442,9 +449,9 @@ def test_speaker_independent_overlay_is_the_study_fsdd_split_by_speaker(tmp_path
         tmp_path, target, configfiles=[STUDY_CONFIG, overlay], args=["-n", "-q", "rules"]
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, flags=re.M))
+    jobs = planned_jobs(result)
     # 4 variants x 2 seeds: 6 folds each, pooled; the random split's same 8 runs beside.
-    assert (jobs["train_fold"], jobs["pool_folds"], jobs["train"]) == ("48", "8", "8")
+    assert (jobs["train_fold"], jobs["pool_folds"], trainings_planned(jobs)) == (48, 8, 8)
 
 
 # --- (4) lint and (5) dry run of the study ----------------------------------------------------

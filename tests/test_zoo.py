@@ -8,7 +8,15 @@ import json
 import numpy as np
 import pytest
 import yaml
-from conftest import REPO_ROOT, STUDY_CONFIG, TINY_CONFIG, describe_failure, run_snakemake
+from conftest import (
+    REPO_ROOT,
+    STUDY_CONFIG,
+    TINY_CONFIG,
+    describe_failure,
+    planned_jobs,
+    run_snakemake,
+    trainings_planned,
+)
 
 from attnlab import registry
 
@@ -44,12 +52,8 @@ def test_each_zoo_overlay_plans_a_ranking_of_every_variant(dataset, tmp_path, mi
         args=("-n", "--quiet", "rules"),
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    planned = {
-        line.split()[0]: int(line.split()[1])
-        for line in result.stdout.splitlines()
-        if len(line.split()) == 2 and line.split()[1].isdigit()
-    }
-    assert planned["train"] == 3 * len(overlay_variants(dataset))
+    planned = planned_jobs(result)
+    assert trainings_planned(planned) == 3 * len(overlay_variants(dataset))
     assert planned["rankings"] == 1
 
 

@@ -372,4 +372,7 @@ class Plan(PlanPaths):
                 f"{s['max_seeds'] / s['min_seeds']:.1f}x these trainings)"
             )
         lines.append(f"total: {total_jobs} trainings, cost {total_cost / 1e6:.1f} Mpx-epochs")
+        for pack in self.seed_packs:
+            seeds = ", ".join(str(seed) for seed in pack)
+            lines.append(f"pack_seeds: seeds {seeds} of each variant train in one job")
         return "\n".join(lines + [f"note: {note}" for note in self.notes])
