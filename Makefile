@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 MIRROR := $(wildcard ../shared/data)
 MIRROR_ARG := $(if $(MIRROR),--config mirror=$(abspath $(MIRROR)),)
 CORES ?= all
+# Test workers (pytest-xdist): each takes whole test files, so module fixtures run once.
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint bench setup setup-test clean
 
@@ -28,7 +30,7 @@ run: setup
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml $(MIRROR_ARG)
 
 test: setup-test
-	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest $(PYTEST_ARGS)
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Benchmarks on this machine (BENCHMARKS.md): run it with nothing else running.
 bench: setup

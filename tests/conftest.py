@@ -9,6 +9,8 @@ Fixtures (all documented below):
 - `tiny_data`: a folder where the data stage of the tiny config ran once per session
   (both datasets' manifests, split arrays and noisy training arrays). Read it; a test that
   adds outputs (training) may run more targets in it, but must not change its data files.
+- `copy_tiny_data(dest)`: makes `dest` a workdir whose tiny data stage is done (a copy of
+  `tiny_data`), so a test with the tiny data settings trains without redoing it.
 - `mnist_raw_dir`: a folder with the four verified, decompressed MNIST IDX files.
 - `write_image_folder(root, ...)`: writes a small synthetic class-folder PNG dataset.
 - `write_wav(path, ...)`: writes a small WAV file (a tone plus noise) in any PCM format.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import wave
@@ -190,6 +193,24 @@ def tiny_data(tmp_path_factory, mirror) -> Path:
     if result.returncode != 0:
         pytest.fail("tiny data stage failed\n" + describe_failure(result, workdir))
     return workdir
+
+
+@pytest.fixture(scope="session")
+def copy_tiny_data(tiny_data) -> Callable[[Path], Path]:
+    """`copy_tiny_data(dest)` -> `dest`: a new workdir holding `tiny_data`'s files as hard
+    links (Snakemake replaces an output, never writes into it) and a copy of its Snakemake
+    records, so configs with the tiny data settings (the tiny overlay, `digits_overlay()`)
+    find their data stage done."""
+
+    def copy(dest: Path) -> Path:
+        records = shutil.ignore_patterns(".snakemake")
+        shutil.copytree(tiny_data, dest, copy_function=os.link, ignore=records)
+        shutil.copytree(
+            tiny_data / ".snakemake", dest / ".snakemake", ignore=shutil.ignore_patterns("locks")
+        )
+        return dest
+
+    return copy
 
 
 @pytest.fixture(scope="session")

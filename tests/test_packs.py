@@ -104,7 +104,7 @@ def test_a_seed_finished_by_a_failed_try_is_restored_not_retrained(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not MIRROR.is_dir(), reason=f"offline data mirror {MIRROR} not found")
-def test_a_packed_seed_trains_bit_for_bit_as_its_own_job(tmp_path):
+def test_a_packed_seed_trains_bit_for_bit_as_its_own_job(tmp_path, copy_tiny_data):
     """Two seeds of `se` (tiny digits) in one job and in one job each: the same histories
     (but the seconds), predictions and weights."""
     targets = [f"results/reduced_mnist/se/seed{seed}/metrics.json" for seed in (4, 5)]
@@ -112,6 +112,7 @@ def test_a_packed_seed_trains_bit_for_bit_as_its_own_job(tmp_path):
         overlay = tmp_path / f"pack{pack_seeds}.yaml"
         config = {"seeds": [4, 5], "pack_seeds": pack_seeds, "run_datasets": ["reduced_mnist"]}
         overlay.write_text(yaml.safe_dump(config | {"mirror": str(MIRROR)}))
+        copy_tiny_data(tmp_path / f"pack{pack_seeds}")
         command = [sys.executable, "-m", "snakemake", "-s", str(REPO_ROOT / "Snakefile")]
         command += ["--cores", "2", "--directory", str(tmp_path / f"pack{pack_seeds}")]
         command += ["--configfile", str(STUDY_CONFIG), str(TINY_CONFIG)]

@@ -28,8 +28,8 @@ CONFIG_VARIANT = {"name": "mhsa_h2_res", "block": "self_attention", "heads": 2, 
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory, mirror):
-    workdir = tmp_path_factory.mktemp("tiny_study")
+def study(tmp_path_factory, mirror, copy_tiny_data):
+    workdir = copy_tiny_data(tmp_path_factory.mktemp("tiny_study") / "work")
     config = yaml.safe_load(STUDY_CONFIG.read_text())
     for dataset, skipped in SKIPPED.items():
         settings = config["datasets"][dataset]

@@ -272,15 +272,16 @@ def test_local_gpu_profile_caps_gpu_jobs(tmp_path):
 
 @pytest.mark.slurm
 @pytest.mark.slow
-def test_tiny_study_through_slurm_matches_a_local_run(slurm, tmp_path, monkeypatch, mirror):
+def test_tiny_study_through_slurm_matches_a_local_run(slurm, tmp_path, monkeypatch, copy_tiny_data):
     """The real workflow on the cluster with device gpu: training jobs ask SLURM for a GPU,
     and their results equal a local run's (the fake GPU is /dev/null, so TensorFlow is
-    allowed to fall back to the CPU here)."""
+    allowed to fall back to the CPU here). Both start from the tiny data stage (the data
+    rules' SLURM jobs are test_tiny_workflow_runs_as_slurm_jobs's)."""
     monkeypatch.setenv("ATTNLAB_ALLOW_NO_GPU", "1")
     overlay = {**digits_overlay(), "device": "gpu"}
     config = write_digits_config(tmp_path, overlay)
     targets = [f"results/reduced_mnist/{v}/seed4/metrics.json" for v in ("base", "se")]
-    on_slurm, local = tmp_path / "slurm", tmp_path / "local"
+    on_slurm, local = (copy_tiny_data(tmp_path / name) for name in ("slurm", "local"))
     run_snakemake_on_slurm(slurm, on_slurm, SNAKEFILE, configfiles=[config], extra_args=targets)
     result = run_snakemake(local, *targets, configfiles=[config])
     assert result.returncode == 0, describe_failure(result, local)

@@ -117,8 +117,8 @@ SWEEP |= {"options": {"ratio": [8, 16]}, "recipe": {"learning_rate": [0.001, 0.0
 
 
 @pytest.fixture(scope="module")
-def sweep_study(tmp_path_factory, mirror):
-    workdir = tmp_path_factory.mktemp("tiny_sweep")
+def sweep_study(tmp_path_factory, mirror, copy_tiny_data):
+    workdir = copy_tiny_data(tmp_path_factory.mktemp("tiny_sweep") / "work")
     overlay = digits_overlay()
     overlay.update(seeds=SEEDS, sweeps={"se_grid": SWEEP})
     config = write_digits_config(workdir, overlay)

@@ -62,8 +62,8 @@ TARGETS = [f"results/reduced_mnist/{variant}/seed4/metrics.json" for variant in 
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> Path:
-    workdir = tmp_path_factory.mktemp("trained")
+def trained(tmp_path_factory, copy_tiny_data) -> Path:
+    workdir = copy_tiny_data(tmp_path_factory.mktemp("trained") / "work")
     check(run_workflow(workdir, digits_overlay(), *TARGETS))
     return workdir
 
@@ -129,7 +129,8 @@ def test_unchanged_study_is_a_no_op(trained):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def test_nan_loss_stops_the_job_with_a_clear_message(tmp_path):
+def test_nan_loss_stops_the_job_with_a_clear_message(tmp_path, copy_tiny_data):
+    tmp_path = copy_tiny_data(tmp_path / "work")
     result = run_workflow(
         tmp_path,
         digits_overlay(learning_rate=1e12),
@@ -182,7 +183,8 @@ def test_killed_job_resumes_from_its_last_epoch(tmp_path):
 
 
 @pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
-def test_precision_options_train_a_step(tmp_path, precision):
+def test_precision_options_train_a_step(tmp_path, precision, copy_tiny_data):
+    tmp_path = copy_tiny_data(tmp_path / "work")
     overlay = {**digits_overlay(), "precision": precision}
     check(run_workflow(tmp_path, overlay, "results/reduced_mnist/base/seed4/metrics.json"))
     metrics = read_metrics(tmp_path, "base")
