@@ -13,6 +13,12 @@ Sections (all by default, pick with --sections):
   ``train_seconds`` (fit over all epochs) and the job's wall seconds (Snakemake benchmark
   file: process start, TensorFlow import, fit, save, reload, evaluate), plus both test
   accuracies.
+- ``seeds``: the study's models x ``--seeds`` (default 4-8) through the pipeline from an
+  empty folder (``snakemake --cores 2``, seeds packed as ``pack_seeds`` says), against the
+  reference's wall time for training each model once (the ``study`` section's, or
+  ``--reuse-reference``'s). Targets: at most the reference's wall time, so at least
+  len(seeds)x faster per trained model; each variant's mean test accuracy over the seeds
+  beside the reference's single run.
 - ``flops``: the base digit model trained alone by the pipeline (one job, Snakemake, config
   threads) and its achieved FLOP/s against the ``matmul`` throughput on the same threads.
   FLOPs: the run's ``forward_flops`` (``attnlab.cost``: every op of the traced forward
@@ -40,6 +46,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,7 +58,7 @@ import yaml
 from attnlab import config_files, cost, plan, registry
 
 REPO = Path(__file__).resolve().parents[1]
-SECTIONS = ["matmul", "blocks", "study", "flops", "dryrun", "noop"]
+SECTIONS = ["matmul", "blocks", "study", "seeds", "flops", "dryrun", "noop"]
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 FAMILIES = {dataset: entry["family"] for dataset, entry in CONFIG["datasets"].items()}
 STUDY_VARIANTS = {dataset: registry.study_variants(family) for dataset, family in FAMILIES.items()}
@@ -59,6 +66,7 @@ PLAN = plan.Plan(config_files.load_config([REPO / "config" / "config.yaml"]))
 STUDY_SEED = PLAN.first_seeds()[0]  # the study's seed 4
 TARGETS = {
     "study_wall_ratio": 0.5,
+    "seeds_wall_ratio": 1.0,
     "flops_fraction": 0.40,
     "dryrun_5_seeds_s": 5.0,
     "noop_rerun_s": 10.0,
@@ -118,7 +126,8 @@ class Bench:
         for item in args.set or []:
             key, _, value = item.partition("=")
             key = key.removeprefix("recipe.")
-            target = self.top_settings if key in self.config else self.recipe_settings
+            top_level = key in PLAN.config and key != "datasets"
+            target = self.top_settings if top_level else self.recipe_settings
             target[key] = yaml.safe_load(value)
         if "threads" in self.top_settings:
             self.threads = int(self.top_settings["threads"])
@@ -374,6 +383,61 @@ class Bench:
             f"{load_before:.2f} before, {load_after:.2f} after{epochs_note}",
         )
 
+    def run_seeds(self):
+        """The study's models x --seeds through the pipeline, against the reference's one
+        run of each model (its wall time: data stage + reference.py)."""
+        print(f"[seeds] {now()} load {load_average():.2f}", flush=True)
+        reference_dir = Path(self.args.reuse_reference or self.root) / "reference"
+        if not (reference_dir / "timing.json").exists():
+            reference_dir = self.run_reference()
+        timing = json.loads((reference_dir / "timing.json").read_text())
+        models = json.loads((reference_dir / "reference.json").read_text())["models"]
+        reference_seconds = timing["data_seconds"] + timing["reference_seconds"]
+        folder = self.fresh("seeds")
+        targets = [
+            PLAN.training_file({"dataset": d, "variant": v, "seed": seed}, "metrics.json")
+            for d in self.datasets
+            for v in STUDY_VARIANTS[d]
+            for seed in self.args.seeds
+        ]
+        overlay = self.overlay(folder, seeds=self.args.seeds)
+        load_before = load_average()
+        seconds = self.snakemake(folder, "--cores", "2", *targets, configfiles=[overlay])
+        pack = self.top_settings.get("pack_seeds", PLAN.config["pack_seeds"])
+        setting = f"{len(targets)} trainings, pack_seeds {pack}; {self.label}"
+        self.record(
+            "seeds_wall",
+            reference_seconds,
+            seconds,
+            target=None if self.args.quick else TARGETS["seeds_wall_ratio"],
+            on="ratio",
+            detail=f"reference: data stage + reference.py, {len(models)} models once; pipeline: "
+            f"snakemake --cores 2 from empty, {setting}; load {load_before:.2f} before, "
+            f"{load_average():.2f} after",
+        )
+        self.record(
+            "seconds_per_trained_model",
+            reference_seconds / len(models),
+            seconds / len(targets),
+            target=None if self.args.quick else 1 / len(self.args.seeds),
+            on="ratio",
+            detail=f"wall seconds / trained models; {setting}",
+        )
+        runs = [json.loads((folder / target).read_text()) for target in targets]
+        for model in models:
+            key = (model["dataset"], model["variant"])
+            accuracies = [r["test_accuracy"] for r in runs if (r["dataset"], r["variant"]) == key]
+            self.record(
+                "seeds_test_accuracy",
+                model["test_accuracy"],
+                statistics.mean(accuracies),
+                unit="fraction",
+                dataset=key[0],
+                variant=key[1],
+                detail=f"pipeline: mean of {len(accuracies)} seeds (min {min(accuracies):.4f}, "
+                f"max {max(accuracies):.4f}); reference: one run",
+            )
+
     def run_flops(self):
         if not self.matmul.get(self.threads):
             self.run_matmul()
@@ -518,6 +582,9 @@ def parse_args(argv=None):
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=SECTIONS)
     parser.add_argument("--only", choices=list(STUDY_VARIANTS), help="one dataset only")
     parser.add_argument("--quick", action="store_true", help="few epochs (smoke test)")
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=[4, 5, 6, 7, 8], help="seeds section's seeds"
+    )
     parser.add_argument("--quick-epochs", type=int, default=2)
     parser.add_argument("--mirror", default=str(REPO.parent / "shared" / "data"))
     parser.add_argument("--workdir", help="where the runs go (default: a new temp folder)")

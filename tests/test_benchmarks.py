@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import yaml
 from conftest import REPO_ROOT
 
 BENCHMARKS = REPO_ROOT / "benchmarks"
@@ -71,6 +72,23 @@ def test_record_ratio_and_target_direction(tmp_path):
     lines = (tmp_path / "out.csv").read_text().splitlines()
     assert lines[0].startswith("metric,dataset,variant,reference,pipeline,ratio")
     assert len(lines) == 5
+
+
+def test_set_sends_config_keys_to_the_top_and_the_rest_to_the_recipes(tmp_path):
+    driver = load_driver()
+    levers = ["pack_seeds=1", "precision=mixed_bfloat16", "steps_per_execution=1"]
+    args = SimpleNamespace(workdir=str(tmp_path), only="reduced_mnist", set=levers, quick=False)
+    bench = driver.Bench(args)
+    assert bench.top_settings == {"pack_seeds": 1, "precision": "mixed_bfloat16"}
+    assert bench.recipe_settings == {"steps_per_execution": 1}
+    overlay = yaml.safe_load(bench.overlay(tmp_path / "w", seeds=[4, 5]).read_text())
+    assert overlay["pack_seeds"] == 1 and overlay["seeds"] == [4, 5]
+    assert overlay["datasets"] == {
+        "reduced_mnist": {
+            "variants": driver.STUDY_VARIANTS["reduced_mnist"],
+            "recipe": {"steps_per_execution": 1},
+        }
+    }
 
 
 def write_tiny_caches(results):
