@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from conftest import digits_overlay, write_digits_config
 
+from attnlab import precision
+
 REPO = Path(__file__).resolve().parents[1]
 MIRROR = REPO.parent / "shared" / "data"
 TIMING_KEYS = {"train_seconds"}
@@ -182,10 +184,14 @@ def test_killed_job_resumes_from_its_last_epoch(tmp_path):
     assert [int(line.split(",")[0]) for line in history[1:]] == list(range(1, 13))
 
 
-@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
-def test_precision_options_train_a_step(tmp_path, precision, copy_tiny_data):
+@pytest.mark.parametrize("setting", ["mixed_bfloat16", "mixed_float16", "auto"])
+def test_precision_options_train_a_step(tmp_path, setting, copy_tiny_data):
     tmp_path = copy_tiny_data(tmp_path / "work")
-    overlay = {**digits_overlay(), "precision": precision}
+    overlay = {**digits_overlay(), "precision": setting}
     check(run_workflow(tmp_path, overlay, "results/reduced_mnist/base/seed4/metrics.json"))
     metrics = read_metrics(tmp_path, "base")
-    assert metrics["precision"] == precision and np.isfinite(metrics["test_loss"])
+    # auto: what this machine and the digits family's evidence give (tests/test_precision.py).
+    policy, why = precision.resolve(setting, "digits", "cpu")
+    assert metrics["precision"] == policy and np.isfinite(metrics["test_loss"])
+    log = (tmp_path / "results/logs/train/reduced_mnist/base/seed4.log").read_text()
+    assert f"precision {policy} ({why})" in log

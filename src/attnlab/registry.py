@@ -46,6 +46,10 @@ class Family:
     # Where the study timed this family's runs: the kind of device ("cpu" | "gpu") our
     # runs must match for its time ratios to compare, and the machine in words.
     study_machine: tuple[str, str] = ("", "a machine not recorded")
+    # Where bfloat16 training was shown practically equivalent to float32 for the family's
+    # study variants (a measured section of BENCHMARKS.md); empty: not shown, so
+    # `precision: auto` keeps float32 (attnlab.precision).
+    bf16_equivalence: str = ""
 
     def check_size(self, size, where: str) -> None:
         """Refuse an image size the network cannot take (a pooling layer would get 0)."""

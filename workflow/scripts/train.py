@@ -14,8 +14,13 @@ from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
     runtime.configure(threads=snakemake.threads, device=snakemake.params.device)
-    from attnlab import packs, train
+    from attnlab import packs, precision, train
 
+    architecture = dict(snakemake.params.architecture)
+    policy, why = precision.resolve(
+        snakemake.params.precision, architecture["family"], snakemake.params.device
+    )
+    log.info("precision %s (%s)", policy, why)
     manifest = pd.read_parquet(snakemake.input.manifest)
     fold = snakemake.wildcards.get("fold")
     fold = None if fold is None else int(fold)
@@ -24,11 +29,11 @@ with job_log(snakemake.log[0]) as log:
         train.Job(
             dataset=snakemake.wildcards.dataset,
             variant=snakemake.wildcards.variant,
-            architecture=dict(snakemake.params.architecture),
+            architecture=dict(architecture),
             preprocessing=dict(snakemake.params.preprocessing),
             seed=seed,
             recipe=dict(snakemake.params.recipe),
-            precision=snakemake.params.precision,
+            precision=policy,
             device=snakemake.params.device,
             threads=snakemake.threads,
             code_hash=snakemake.params.code_hash,

@@ -1,0 +1,66 @@
+"""`precision: auto`: bfloat16 only where the machine has the units and the family the
+evidence; every other case trains in float32."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jsonschema
+import pytest
+import yaml
+from conftest import STUDY_CONFIG
+
+from attnlab import config_files, precision, registry
+
+
+def test_a_named_policy_is_used_as_it_is():
+    for policy in precision.POLICIES:
+        assert precision.resolve(policy, "digits", "cpu")[0] == policy
+
+
+@pytest.mark.parametrize(
+    ("device", "features", "capability", "found"),
+    [
+        ("cpu", ["avx2", "avx512f", "avx512_bf16"], None, "CPU with avx512_bf16"),
+        ("cpu", ["avx512_bf16", "amx_bf16", "amx_tile"], None, "CPU with avx512_bf16, amx_bf16"),
+        ("cpu", ["avx", "avx2", "fma", "avx512f"], None, None),
+        ("gpu", [], (8, 0), "GPU of compute capability 8.0"),
+        ("gpu", [], (9, 0), "GPU of compute capability 9.0"),
+        ("gpu", [], (7, 5), None),
+    ],
+)
+def test_bfloat16_units_are_avx512_bf16_amx_or_an_ampere_gpu(device, features, capability, found):
+    assert precision.bf16_units(device, features, capability) == found
+
+
+@pytest.fixture
+def evidence(monkeypatch):
+    """The digits family with a (made-up) equivalence record."""
+    shown = dataclasses.replace(registry.FAMILIES["digits"], bf16_equivalence="shown in a test")
+    monkeypatch.setitem(registry.FAMILIES, "digits", shown)
+
+
+def test_auto_takes_bfloat16_where_the_family_has_evidence_and_the_machine_the_units(evidence):
+    with_units, without = (lambda device: "a bf16 CPU"), (lambda device: None)
+    assert precision.resolve("auto", "digits", "cpu", with_units) == (
+        "mixed_bfloat16",
+        "auto: a bf16 CPU, and shown in a test",
+    )
+    policy, why = precision.resolve("auto", "digits", "cpu", without)
+    assert policy == "float32" and "no bfloat16 units" in why
+
+
+def test_auto_keeps_float32_for_a_family_without_evidence(monkeypatch):
+    bare = dataclasses.replace(registry.FAMILIES["spectrogram"], bf16_equivalence="")
+    monkeypatch.setitem(registry.FAMILIES, "spectrogram", bare)
+    policy, why = precision.resolve("auto", "spectrogram", "cpu", lambda device: "a bf16 CPU")
+    assert policy == "float32" and "not shown equivalent for the spectrogram family" in why
+
+
+def test_auto_is_a_valid_config_value_and_others_are_refused(tmp_path):
+    overlay = tmp_path / "o.yaml"
+    overlay.write_text(yaml.safe_dump({"precision": "auto"}))
+    assert config_files.load_config([STUDY_CONFIG, overlay])["precision"] == "auto"
+    overlay.write_text(yaml.safe_dump({"precision": "bfloat16"}))
+    with pytest.raises(jsonschema.ValidationError, match="'bfloat16' is not one of"):
+        config_files.load_config([STUDY_CONFIG, overlay])
