@@ -83,8 +83,10 @@ def mirror() -> Path:
 
 
 def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
-    """The job count per rule in a dry run's table ("rule count" lines)."""
-    return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M)}
+    """The job count per rule in a dry run's table ("rule count" lines), from stdout and,
+    where it was captured apart, stderr."""
+    text = result.stdout + (result.stderr or "")
+    return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)$", text, re.M)}
 
 
 def trainings_planned(jobs: Mapping[str, int]) -> int:

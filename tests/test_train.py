@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import digits_overlay, write_digits_config
+from conftest import digits_overlay, planned_jobs, write_digits_config
 
 from attnlab import precision
 
@@ -45,18 +45,6 @@ def read_metrics(workdir: Path, variant: str) -> dict:
 def check(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
-
-
-def jobs_planned(result: subprocess.CompletedProcess) -> dict[str, int]:
-    """Parse the job-count table of a dry run."""
-    counts, lines = {}, (result.stdout + result.stderr).splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("job "))
-    for line in lines[start + 2 :]:
-        parts = line.split()
-        if len(parts) != 2 or parts[0] == "total":
-            break
-        counts[parts[0]] = int(parts[1])
-    return counts
 
 
 # The training jobs only: these tests do not need the tables and figures of `rule all`.
@@ -113,14 +101,14 @@ def test_one_target_trains_exactly_that_model(trained, tmp_path):
     fresh = run_workflow(
         tmp_path, digits_overlay(), "-n", "results/reduced_mnist/se/seed4/metrics.json"
     )
-    assert jobs_planned(check(fresh))["train"] == 1
+    assert planned_jobs(check(fresh))["train"] == 1
 
 
 def test_changing_one_variant_recipe_reruns_only_that_variant(trained):
     overlay = digits_overlay()
     overlay["datasets"]["reduced_mnist"]["variant_recipes"] = {"se": {"batch_size": 16}}
     result = check(run_workflow(trained, overlay, "-n", *TARGETS))
-    assert jobs_planned(result).get("train") == 1
+    assert planned_jobs(result).get("train") == 1
     outputs = [line for line in result.stdout.splitlines() if line.strip().startswith("output:")]
     assert any("reduced_mnist/se/seed4/metrics.json" in line for line in outputs)
     assert not any("reduced_mnist/base/seed4" in line for line in outputs)

@@ -467,7 +467,7 @@ def test_lint_of_the_study_config(tmp_path, snakemake_cmd):
 def test_dry_run_of_the_study(tmp_path, snakemake_cmd):
     result = snakemake_cmd(tmp_path, configfiles=[STUDY_CONFIG], args=["-n"])
     assert result.returncode == 0, result.stdout[-5000:]
-    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, flags=re.M))
+    jobs = planned_jobs(result)
     config = yaml.safe_load(STUDY_CONFIG.read_text())
     runs = sum(len(d["variants"]) for d in config["datasets"].values()) * len(config["seeds"])
     expected = {

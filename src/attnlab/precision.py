@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from attnlab import provenance, registry
 
-POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 # AVX512_BF16 (bf16 dot products) or AMX (bf16 tile matmuls), as /proc/cpuinfo names them.
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 # NVIDIA GPUs compute in bfloat16 from Ampere (compute capability 8.0) on.
