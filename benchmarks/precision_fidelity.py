@@ -5,6 +5,10 @@ float32 and mixed_bfloat16): per variant, the accuracy of B minus A is paired by
 judged with attnlab's own Bayesian comparison (`ranking.bayes_pair`: region of practical
 equivalence 0.5 points, the sd floored at the test items' binomial noise, decision at
 0.95). Both folders' `metrics.json` name their precision and commit; both are printed.
+A variant that sometimes collapses to chance (the study's digit self-attention) is
+bimodal, so its accuracy difference is rarely decided; the table also counts each side's
+collapsed runs (test accuracy <= 0.2, as `collapse.py`) with Fisher's exact test on them,
+and the mean seconds of `fit` per run (the two folders may have run under other loads).
 
     .venv/bin/python benchmarks/precision_fidelity.py A/ B/ --dataset reduced_mnist \\
         --variants base se --seeds 4 5 6 7 8 [--csv out.csv]
@@ -18,9 +22,13 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from scipy.stats import fisher_exact
 
 from attnlab import ranking, stats
 from attnlab.plan_paths import PlanPaths
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from collapse import COLLAPSED  # noqa: E402
 
 
 def read_runs(folder: Path, dataset: str, variant: str, seeds) -> list[dict]:
@@ -50,8 +58,25 @@ def compare(a: Path, b: Path, dataset: str, variants, seeds) -> pd.DataFrame:
         }
         row |= ranking.bayes_pair(x, y, floor_sd=100 * stats.item_noise(*arms))
         row["decision"] = ranking.decide(row)
+        row |= collapses(runs_a, runs_b)
+        row["a_fit_s"], row["b_fit_s"] = (mean_fit_seconds(r) for r in (runs_a, runs_b))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def collapses(runs_a, runs_b) -> dict:
+    """Collapsed runs on each side and Fisher's exact p on the two counts."""
+    counts = [sum(r["test_accuracy"] <= COLLAPSED for r in runs) for runs in (runs_a, runs_b)]
+    table = [[c, len(runs) - c] for c, runs in zip(counts, (runs_a, runs_b), strict=True)]
+    return {
+        "a_collapsed": counts[0],
+        "b_collapsed": counts[1],
+        "collapse_fisher_p": fisher_exact(table).pvalue if any(counts) else float("nan"),
+    }
+
+
+def mean_fit_seconds(runs) -> float:
+    return sum(r["train_seconds"] for r in runs) / len(runs)
 
 
 def main(argv=None):

@@ -203,20 +203,34 @@ def test_overhead_splits_a_job_into_its_parts(tmp_path):
     assert row["other_s"] == pytest.approx(30.0 - 4.0 - 0.5 - 20.0 - 2.0)
 
 
-def test_precision_fidelity_pairs_two_settings_by_seed(tmp_path):
+@pytest.fixture(scope="module")
+def fidelity():
     spec = importlib.util.spec_from_file_location(
         "bench_fidelity", BENCHMARKS / "precision_fidelity.py"
     )
-    fidelity = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fidelity)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_precision_fidelity_pairs_two_settings_by_seed(tmp_path, fidelity):
     for folder, precision, shift in (("a", "float32", 0.0), ("b", "mixed_bfloat16", -0.05)):
         for seed, accuracy in zip((4, 5, 6), (0.97, 0.98, 0.975), strict=True):
             run = tmp_path / folder / f"results/d/v/seed{seed}"
             run.mkdir(parents=True)
             metrics = {"test_accuracy": accuracy + shift, "test_items": 1000}
+            metrics["train_seconds"] = 10.0 if folder == "a" else 6.0
             metrics |= {"precision": precision, "provenance": {"commit": "c" * 40}}
             (run / "metrics.json").write_text(json.dumps(metrics))
     (row,) = fidelity.compare(tmp_path / "a", tmp_path / "b", "d", ["v"], [4, 5, 6]).itertuples()
     assert (row.a, row.b) == ("float32 @ ccccccc", "mixed_bfloat16 @ ccccccc")
     assert row.diff_pts == pytest.approx(-5.0) and row.n_units == 3
     assert row.sd_floored and row.p_worse > 0.95 and row.decision == "worse"
+    assert (row.a_collapsed, row.b_collapsed) == (0, 0) and (row.a_fit_s, row.b_fit_s) == (10, 6)
+
+
+def test_precision_fidelity_counts_collapsed_runs(fidelity):
+    runs = [{"test_accuracy": a} for a in (0.1, 0.95, 0.1, 0.96, 0.1, 0.1)]
+    found = fidelity.collapses(runs[:2] * 3, runs[2:])
+    assert (found["a_collapsed"], found["b_collapsed"]) == (3, 3)
+    assert 0.5 < found["collapse_fisher_p"] < 1.0

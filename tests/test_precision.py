@@ -1,5 +1,5 @@
-"""`precision: auto`: bfloat16 only where the machine has the units and the family the
-evidence; every other case trains in float32."""
+"""`precision: auto`: bfloat16 only where the machine has the units and the built-in
+variant the evidence; every other case trains in float32."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from conftest import STUDY_CONFIG
 
 from attnlab import config_files, precision, registry
 
+BASE = registry.builtin("digits", "base")
+
 
 def test_a_named_policy_is_used_as_it_is():
     named = config_files.read_schema()["properties"]["precision"]["enum"]
     for policy in [p for p in named if p != "auto"]:
-        assert precision.resolve(policy, "digits", "cpu")[0] == policy
+        assert precision.resolve(policy, BASE.to_dict(), "cpu")[0] == policy
 
 
 @pytest.mark.parametrize(
@@ -36,26 +38,37 @@ def test_bfloat16_units_are_avx512_bf16_amx_or_an_ampere_gpu(device, features, c
 
 @pytest.fixture
 def evidence(monkeypatch):
-    """The digits family with a (made-up) equivalence record."""
-    shown = dataclasses.replace(registry.FAMILIES["digits"], bf16_equivalence="shown in a test")
-    monkeypatch.setitem(registry.FAMILIES, "digits", shown)
+    """The digits base variant with a (made-up) equivalence record."""
+    shown = dataclasses.replace(BASE, bf16_equivalence="shown in a test")
+    monkeypatch.setitem(registry.VARIANTS["digits"], "base", shown)
 
 
-def test_auto_takes_bfloat16_where_the_family_has_evidence_and_the_machine_the_units(evidence):
+def test_auto_takes_bfloat16_where_the_variant_has_evidence_and_the_machine_the_units(evidence):
     with_units, without = (lambda device: "a bf16 CPU"), (lambda device: None)
-    assert precision.resolve("auto", "digits", "cpu", with_units) == (
+    assert precision.resolve("auto", BASE.to_dict(), "cpu", with_units) == (
         "mixed_bfloat16",
         "auto: a bf16 CPU, and shown in a test",
     )
-    policy, why = precision.resolve("auto", "digits", "cpu", without)
+    policy, why = precision.resolve("auto", BASE.to_dict(), "cpu", without)
     assert policy == "float32" and "no bfloat16 units" in why
 
 
-def test_auto_keeps_float32_for_a_family_without_evidence(monkeypatch):
-    bare = dataclasses.replace(registry.FAMILIES["spectrogram"], bf16_equivalence="")
-    monkeypatch.setitem(registry.FAMILIES, "spectrogram", bare)
-    policy, why = precision.resolve("auto", "spectrogram", "cpu", lambda device: "a bf16 CPU")
-    assert policy == "float32" and "not shown equivalent for the spectrogram family" in why
+def test_auto_keeps_float32_for_a_variant_without_evidence(monkeypatch):
+    hybrid = registry.builtin("spectrogram", "hybrid")
+    bare = dataclasses.replace(hybrid, bf16_equivalence="")
+    monkeypatch.setitem(registry.VARIANTS["spectrogram"], "hybrid", bare)
+    with_units = lambda device: "a bf16 CPU"  # noqa: E731
+    policy, why = precision.resolve("auto", hybrid.to_dict(), "cpu", with_units)
+    assert policy == "float32" and "not shown equivalent for spectrogram/hybrid" in why
+
+
+def test_evidence_covers_only_the_unchanged_builtin_network(evidence):
+    """A config that changes base's blocks, or defines its own, gets no borrowed evidence."""
+    with_units = lambda device: "a bf16 CPU"  # noqa: E731
+    changed = {**BASE.to_dict(), "skeleton": {"dropout": 0.5}}
+    own = registry.resolve("digits", {"name": "se_r16", "block": "se", "ratio": 16}).to_dict()
+    for architecture in (changed, own):
+        assert precision.resolve("auto", architecture, "cpu", with_units)[0] == "float32"
 
 
 def test_auto_is_a_valid_config_value_and_others_are_refused(tmp_path):

@@ -257,7 +257,8 @@ def test_summary_markdown_has_tables_verdicts_and_seeds(runs):
 
 
 def test_format_p():
-    assert [tables.format_p(p) for p in (0.0004, 0.0312, math.nan)] == ["<0.001", "0.031", "n/a"]
+    values = (0.0004, 0.0312, 0.999, 1.0, math.nan)
+    assert [tables.format_p(p) for p in values] == ["<0.001", "0.031", "0.999", ">0.999", "n/a"]
 
 
 # ------------------------------------------------------------------ figures

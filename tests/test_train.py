@@ -178,8 +178,8 @@ def test_precision_options_train_a_step(tmp_path, setting, copy_tiny_data):
     overlay = {**digits_overlay(), "precision": setting}
     check(run_workflow(tmp_path, overlay, "results/reduced_mnist/base/seed4/metrics.json"))
     metrics = read_metrics(tmp_path, "base")
-    # auto: what this machine and the digits family's evidence give (tests/test_precision.py).
-    policy, why = precision.resolve(setting, "digits", "cpu")
+    # auto: what this machine and base's evidence give (tests/test_precision.py).
+    policy, why = precision.resolve(setting, metrics["architecture"], "cpu")
     assert metrics["precision"] == policy and np.isfinite(metrics["test_loss"])
     log = (tmp_path / "results/logs/train/reduced_mnist/base/seed4.log").read_text()
     assert f"precision {policy} ({why})" in log

@@ -1,11 +1,11 @@
 """Which Keras dtype policy a training job uses (config `precision`).
 
 `precision: auto` trains in bfloat16 (float32 master weights, `mixed_bfloat16`) only where
-both hold: the machine that runs the job has bfloat16 units, and the model's family was
-shown to keep its accuracy in bfloat16 (`registry.Family.bf16_equivalence`, a measured
-section of BENCHMARKS.md). Anything else trains in float32. The job decides on its own
-machine (a SLURM node may differ from the host that planned the run), and its
-`metrics.json` records the policy it used.
+both hold: the machine that runs the job has bfloat16 units, and the model (a built-in
+variant, unchanged) was shown to keep its accuracy in bfloat16 (its registry record's
+`bf16_equivalence`, a measured section of BENCHMARKS.md). Anything else trains in
+float32. The job decides on its own machine (a SLURM node may differ from the host that
+planned the run), and its `metrics.json` records the policy it used.
 """
 
 from __future__ import annotations
@@ -44,13 +44,17 @@ def _gpu_capability() -> tuple[int, int] | None:
     return tf.config.experimental.get_device_details(gpus[0]).get("compute_capability")
 
 
-def resolve(setting: str, family: str, device: str, units=bf16_units) -> tuple[str, str]:
-    """(the dtype policy to train with, why) for config `precision` = `setting`."""
+def resolve(setting: str, architecture, device: str, units=bf16_units) -> tuple[str, str]:
+    """(the dtype policy to train with, why) for config `precision` = `setting`.
+
+    `architecture` is the variant's record as plain data (`registry.Variant.to_dict`).
+    """
     if setting != "auto":
         return setting, "set in the config"
-    evidence = registry.family(family).bf16_equivalence
+    evidence = registry.bf16_evidence(architecture)
     if not evidence:
-        return "float32", f"auto: bfloat16 is not shown equivalent for the {family} family"
+        name = f"{architecture['family']}/{architecture['name']}"
+        return "float32", f"auto: bfloat16 is not shown equivalent for {name}"
     hardware = units(device)
     if hardware is None:
         return "float32", f"auto: no bfloat16 units for device {device}"

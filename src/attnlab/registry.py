@@ -46,10 +46,6 @@ class Family:
     # Where the study timed this family's runs: the kind of device ("cpu" | "gpu") our
     # runs must match for its time ratios to compare, and the machine in words.
     study_machine: tuple[str, str] = ("", "a machine not recorded")
-    # Where bfloat16 training was shown practically equivalent to float32 for the family's
-    # study variants (a measured section of BENCHMARKS.md); empty: not shown, so
-    # `precision: auto` keeps float32 (attnlab.precision).
-    bf16_equivalence: str = ""
 
     def check_size(self, size, where: str) -> None:
         """Refuse an image size the network cannot take (a pooling layer would get 0)."""
@@ -134,6 +130,10 @@ class Variant:
     skeleton: Mapping[str, object] = field(default_factory=dict)
     study: Study | None = None
     note: str = ""
+    # The measurement that showed bfloat16 training practically equivalent to float32 for
+    # this variant (BENCHMARKS.md, "bfloat16 fidelity"); empty: not shown, so
+    # `precision: auto` keeps float32 (attnlab.precision).
+    bf16_equivalence: str = ""
 
     @property
     def has_attention(self) -> bool:
@@ -179,11 +179,11 @@ class Variant:
         return cls(data["name"], data["family"], placements, dict(data["skeleton"]))
 
 
-def _variant(name, family_name, blocks=(), study=None, note="", **skeleton) -> Variant:
+def _variant(name, family_name, blocks=(), study=None, note="", bf16="", **skeleton) -> Variant:
     """A built-in variant: `blocks` are block names or (name, options) at default stages."""
     entry = {"name": name, "blocks": [_block_entry(b) for b in blocks], **skeleton}
     resolved = _define(family_name, entry, f"registry variant {family_name}/{name}")
-    return replace(resolved, study=study, note=note)
+    return replace(resolved, study=study, note=note, bf16_equivalence=bf16)
 
 
 def _block_entry(block) -> dict:
@@ -222,6 +222,17 @@ def builtin(family_name: str, name: str) -> Variant:
             f"unknown {family_name} variant {name!r}; known: {', '.join(names(family_name))}"
         )
     return known[name]
+
+
+def bf16_evidence(architecture: Mapping) -> str:
+    """The bfloat16 evidence of the built-in variant `architecture` (a `to_dict`) is.
+
+    Empty for a variant the config defines or changes: the evidence covers one network.
+    """
+    known = VARIANTS.get(architecture["family"], {}).get(architecture["name"])
+    if known is None or known.to_dict() != dict(architecture):
+        return ""
+    return known.bf16_equivalence
 
 
 def families_of(name: str) -> list[str]:

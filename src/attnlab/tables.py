@@ -238,10 +238,16 @@ def _num(value, digits: int, sign: str = "") -> str:
 
 
 def format_p(p: float) -> str:
-    """A p-value as text: "<0.001" below 0.001, else three decimals; "n/a" for NaN."""
+    """A p-value as text: "<0.001", three decimals, or ">0.999"; "n/a" for NaN.
+
+    Adjusted p-values (Holm) are capped at 1; ">0.999" says "no evidence" without
+    printing a P = 1.000 a reader could take for identical runs.
+    """
     if pd.isna(p):
         return "n/a"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    if p < 0.001:
+        return "<0.001"
+    return ">0.999" if p > 0.999 else f"{p:.3f}"
 
 
 def _interval(low, high, digits: int, sign: str = "") -> str:

@@ -18,7 +18,7 @@ with job_log(snakemake.log[0]) as log:
 
     architecture = dict(snakemake.params.architecture)
     policy, why = precision.resolve(
-        snakemake.params.precision, architecture["family"], snakemake.params.device
+        snakemake.params.precision, architecture, snakemake.params.device
     )
     log.info("precision %s (%s)", policy, why)
     manifest = pd.read_parquet(snakemake.input.manifest)
