@@ -17,6 +17,7 @@ from attnlab import (
     map_figures,
     registry,
     run_files,
+    stats,
     summary,
     tables,
     verdicts,
@@ -258,7 +259,8 @@ def test_summary_markdown_has_tables_verdicts_and_seeds(runs):
 
 def test_format_p():
     values = (0.0004, 0.0312, 0.999, 1.0, math.nan)
-    assert [tables.format_p(p) for p in values] == ["<0.001", "0.031", "0.999", ">0.999", "n/a"]
+    assert [stats.format_p(p) for p in values] == ["<0.001", "0.031", "0.999", ">0.999", "n/a"]
+    assert [stats.p_clause(p) for p in values[::2]] == ["p < 0.001", "p = 0.999", "p n/a"]
 
 
 # ------------------------------------------------------------------ figures

@@ -177,7 +177,7 @@ def format_rank_table(table: pd.DataFrame) -> pd.DataFrame:
             "variant": table["variant"],
             "accuracy (%)": table["accuracy_mean_pts"].map("{:.2f}".format),
             "n": table["unit"],
-            "Nemenyi p vs baseline": table["nemenyi_p_vs_baseline"].map(_p),
+            "Nemenyi p vs baseline": table["nemenyi_p_vs_baseline"].map(attn_stats.format_p),
         }
     )
 
@@ -203,16 +203,11 @@ def friedman_line(table: pd.DataFrame) -> str:
     if math.isnan(first["friedman_p"]):
         return first["test"] + "."
     return (
-        f"Friedman chi2 = {first['friedman_statistic']:.2f}, p = {_p(first['friedman_p'])} "
+        f"Friedman chi2 = {first['friedman_statistic']:.2f}, "
+        f"{attn_stats.p_clause(first['friedman_p'])} "
         f"over {first['unit']} x {len(table)} variants; Nemenyi critical difference "
         f"of mean ranks CD = {first['critical_difference']:.2f} (alpha {ALPHA})."
     )
-
-
-def _p(p: float) -> str:
-    if pd.isna(p):
-        return "n/a"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _prob(p: float) -> str:

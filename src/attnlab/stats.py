@@ -270,3 +270,24 @@ def holm_levels(pvalues: Sequence[float], alpha: float = ALPHA) -> np.ndarray:
     ranks = stats.rankdata(p[ok], method="min")
     levels[ok] = 1 - alpha / (ok.sum() - ranks + 1)
     return levels
+
+
+def format_p(p: float) -> str:
+    """A p-value as text: "<0.001", three decimals, or ">0.999"; "n/a" for NaN.
+
+    Adjusted p-values (Holm) are capped at 1; ">0.999" says "no evidence" without
+    printing a P = 1.000 a reader could take for identical runs.
+    """
+    if math.isnan(p):
+        return "n/a"
+    if p < 0.001:
+        return "<0.001"
+    return ">0.999" if p > 0.999 else f"{p:.3f}"
+
+
+def p_clause(p: float) -> str:
+    """ "p < 0.001", "p = 0.031", "p > 0.999" or "p n/a", for prose."""
+    text = format_p(p)
+    if text == "n/a":
+        return "p n/a"
+    return f"p {text[0]} {text[1:]}" if text[0] in "<>" else f"p = {text}"

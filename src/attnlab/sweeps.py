@@ -176,7 +176,7 @@ def conclusion(name: str, runs, dataset: str, table) -> str:
     if math.isnan(p):
         return f"{lead}; the settings gave identical differences ({how} undefined)."
     verdict = "the settings differ" if p < stats.ALPHA else "no detectable difference"
-    return f"{lead}; {verdict} ({how} p = {p:.3g})."
+    return f"{lead}; {verdict} ({how} {stats.p_clause(p)})."
 
 
 def swept_keys(table) -> list[str]:

@@ -237,19 +237,6 @@ def _num(value, digits: int, sign: str = "") -> str:
     return "n/a" if pd.isna(value) else f"{value:{sign}.{digits}f}"
 
 
-def format_p(p: float) -> str:
-    """A p-value as text: "<0.001", three decimals, or ">0.999"; "n/a" for NaN.
-
-    Adjusted p-values (Holm) are capped at 1; ">0.999" says "no evidence" without
-    printing a P = 1.000 a reader could take for identical runs.
-    """
-    if pd.isna(p):
-        return "n/a"
-    if p < 0.001:
-        return "<0.001"
-    return ">0.999" if p > 0.999 else f"{p:.3f}"
-
-
 def _interval(low, high, digits: int, sign: str = "") -> str:
     return "n/a" if pd.isna(low) else f"[{low:{sign}.{digits}f}, {high:{sign}.{digits}f}]"
 
@@ -297,9 +284,9 @@ def _compare_strings(r) -> dict:
         "n (accuracy)": r.unit,
         "Δ accuracy (points)": f"{_num(r.diff_pts, 2, '+')} {diff}",
         "test": r.test,
-        "p (Holm)": format_p(r.p_holm),
-        "Wilcoxon p": format_p(r.p_wilcoxon),
-        "McNemar p (median over seeds)": format_p(r.mcnemar_p_median),
+        "p (Holm)": stats.format_p(r.p_holm),
+        "Wilcoxon p": stats.format_p(r.p_wilcoxon),
+        "McNemar p (median over seeds)": stats.format_p(r.mcnemar_p_median),
         "extra time (%)": f"{_num(r.time_pct, 1, '+')} {time}",
     }
 
@@ -326,7 +313,7 @@ def format_compare(table: pd.DataFrame) -> pd.DataFrame:
 
 def format_verdicts(table: pd.DataFrame) -> pd.DataFrame:
     """`verdicts.verdicts` with the p-value as text, for Markdown."""
-    p_values = table["p_value"].map(format_p)
+    p_values = table["p_value"].map(stats.format_p)
     return table.drop(columns=["claim_id"]).assign(p_value=p_values)
 
 

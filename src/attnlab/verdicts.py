@@ -59,10 +59,10 @@ from attnlab.stats import (
     Spread,
     holm,
     holm_levels,
+    p_clause,
     prediction_interval,
     t_interval,
 )
-from attnlab.tables import format_p
 
 MIN_VERDICT_SEEDS = 3
 # "Little gain": below half a point, about the study's own standard error of
@@ -167,7 +167,7 @@ def _describe(part: Part, r: dict, status: str) -> str:
     if r["floored"]:
         text += ", sd floored at item noise"
     if part.claim != "little" and not math.isnan(r["p_holm"]):
-        text += f", Holm p={format_p(r['p_holm'])}"
+        text += f", Holm {p_clause(r['p_holm'])}"
     if part.metric == "time":
         text += f", time ratios ({r['machines']})"
     return f"{text} (claimed {_claimed(part)}): {status}"
