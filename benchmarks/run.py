@@ -76,11 +76,11 @@ FIELDS += ["met", "detail"]
 
 MATMUL_SCRIPT = """
 import os, sys, time
-threads = int(sys.argv[1]); n = int(sys.argv[2]); repeats = int(sys.argv[3])
+threads = int(sys.argv[1]); n = int(sys.argv[2]); repeats = int(sys.argv[3]); dtype = sys.argv[4]
 from attnlab import runtime
 runtime.configure(threads=threads, device="cpu")
 import tensorflow as tf
-a = tf.random.normal((n, n), seed=1); b = tf.random.normal((n, n), seed=2)
+a = tf.random.normal((n, n), seed=1, dtype=dtype); b = tf.random.normal((n, n), seed=2, dtype=dtype)
 matmul = tf.function(tf.matmul)
 matmul(a, b).numpy()
 rates = []
@@ -120,6 +120,7 @@ class Bench:
             filter(None, [str(REPO), str(REPO / "src"), self.env.get("PYTHONPATH")])
         )
         self.matmul = {}
+        self.matmul_bf16 = {}
         self.study_dir = self.root / "pipeline"
         # --set KEY=VALUE: recipe keys go into both datasets' recipes, others to the top.
         self.recipe_settings, self.top_settings = {}, {}
@@ -226,23 +227,26 @@ class Bench:
 
     # --- sections ----------------------------------------------------------------
     def run_matmul(self):
+        """float32 and bfloat16 matmul rates; the float32 ones are the FLOP rows' peak."""
         print(f"[matmul] {now()} load {load_average():.2f}", flush=True)
-        for threads in sorted({self.threads, os.cpu_count() or 1}):
-            output = subprocess.run(
-                [sys.executable, "-c", MATMUL_SCRIPT, str(threads), "2048", "9"],
-                capture_output=True,
-                text=True,
-                env=self.env,
-                check=True,
-            ).stdout.split()
-            median, best = float(output[-2]), float(output[-1])
-            self.matmul[threads] = median
-            self.record(
-                "matmul_float32",
-                pipeline=median / 1e9,
-                unit="GFLOP/s",
-                detail=f"threads={threads}, 2048x2048, median of 9 (best {best / 1e9:.1f})",
-            )
+        for dtype, rates in (("float32", self.matmul), ("bfloat16", self.matmul_bf16)):
+            for threads in sorted({self.threads, os.cpu_count() or 1}):
+                script = [MATMUL_SCRIPT, str(threads), "2048", "9", dtype]
+                output = subprocess.run(
+                    [sys.executable, "-c", *script],
+                    capture_output=True,
+                    text=True,
+                    env=self.env,
+                    check=True,
+                ).stdout.split()
+                median, best = float(output[-2]), float(output[-1])
+                rates[threads] = median
+                self.record(
+                    f"matmul_{dtype}",
+                    pipeline=median / 1e9,
+                    unit="GFLOP/s",
+                    detail=f"threads={threads}, 2048x2048, median of 9 (best {best / 1e9:.1f})",
+                )
 
     def run_reference(self) -> Path:
         """Data stage into an empty folder, then reference.py on its caches."""
@@ -366,6 +370,14 @@ class Bench:
             on="ratio",
             detail=f"training FLOPs of the study's runs ({study_flops / 1e12:.2f} TFLOP, "
             f"attnlab.cost) / the pipeline's wall time, vs float32 matmul on {cores} cores",
+        )
+        self.record(
+            "study_flops_fraction_bf16",
+            self.matmul_bf16[cores] / 1e9,
+            study_flops / pipeline_seconds / 1e9,
+            unit="GFLOP/s",
+            on="ratio",
+            detail=f"the same, vs bfloat16 matmul on {cores} cores (pipeline: {self.label})",
         )
         self.record(
             "pipeline_job_seconds_sum",

@@ -234,3 +234,14 @@ def test_precision_fidelity_counts_collapsed_runs(fidelity):
     found = fidelity.collapses(runs[:2] * 3, runs[2:])
     assert (found["a_collapsed"], found["b_collapsed"]) == (3, 3)
     assert 0.5 < found["collapse_fisher_p"] < 1.0
+
+
+def test_matmul_rate_script_measures_float32_and_bfloat16():
+    driver = load_driver()
+    for dtype in ("float32", "bfloat16"):
+        command = [sys.executable, "-c", driver.MATMUL_SCRIPT, "1", "64", "3", dtype]
+        median, best = map(
+            float,
+            subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()[-2:],
+        )
+        assert 0 < median <= best
