@@ -10,6 +10,13 @@ bimodal, so its accuracy difference is rarely decided; the table also counts eac
 collapsed runs (test accuracy <= 0.2, as `collapse.py`) with Fisher's exact test on them,
 and the mean seconds of `fit` per run (the two folders may have run under other loads).
 
+The sd of the differences is floored at the test items' binomial noise as if the two
+runs had been tested on independent items (attnlab's rule for every comparison). Both
+settings are tested on the same items, so a second decision (`*_paired`) floors it at the
+noise of a paired difference instead: per seed, from the items on which exactly one of
+the two runs is right (McNemar's discordant pairs b, c of n items: var = (b + c -
+(b - c)^2 / n) / n^2).
+
     .venv/bin/python benchmarks/precision_fidelity.py A/ B/ --dataset reduced_mnist \\
         --variants base se --seeds 4 5 6 7 8 [--csv out.csv]
 """
@@ -21,10 +28,12 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from scipy.stats import fisher_exact
 
 from attnlab import ranking, stats
+from attnlab.comparisons import mcnemar_exact
 from attnlab.plan_paths import PlanPaths
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -58,10 +67,31 @@ def compare(a: Path, b: Path, dataset: str, variants, seeds) -> pd.DataFrame:
         }
         row |= ranking.bayes_pair(x, y, floor_sd=100 * stats.item_noise(*arms))
         row["decision"] = ranking.decide(row)
+        floor = paired_floor_pts(a, b, dataset, variant, seeds)
+        paired = ranking.bayes_pair(x, y, floor_sd=floor)
+        row |= {"paired_floor_pts": floor, "p_equivalent_paired": paired["p_equivalent"]}
+        row["decision_paired"] = ranking.decide(paired)
         row |= collapses(runs_a, runs_b)
         row["a_fit_s"], row["b_fit_s"] = (mean_fit_seconds(r) for r in (runs_a, runs_b))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def correct(folder: Path, run: dict) -> pd.Series:
+    predictions = pd.read_parquet(folder / PlanPaths.training_file(run, "predictions.parquet"))
+    return (predictions["pred"] == predictions["label"]).set_axis(predictions["item"])
+
+
+def paired_floor_pts(a: Path, b: Path, dataset: str, variant: str, seeds) -> float:
+    """sd (points) of one seed's paired difference from its discordant test items."""
+    variances = []
+    for seed in seeds:
+        run = {"dataset": dataset, "variant": variant, "seed": seed}
+        both = pd.concat([correct(b, run), correct(a, run)], axis=1, join="inner")
+        counts = mcnemar_exact(both[0], both[1])
+        b_only, a_only, n = counts["variant_only"], counts["baseline_only"], len(both)
+        variances.append((b_only + a_only - (b_only - a_only) ** 2 / n) / n**2)
+    return 100 * float(np.sqrt(np.mean(variances)))
 
 
 def collapses(runs_a, runs_b) -> dict:

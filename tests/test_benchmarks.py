@@ -9,6 +9,7 @@ import sys
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from conftest import REPO_ROOT
@@ -222,11 +223,18 @@ def test_precision_fidelity_pairs_two_settings_by_seed(tmp_path, fidelity):
             metrics["train_seconds"] = 10.0 if folder == "a" else 6.0
             metrics |= {"precision": precision, "provenance": {"commit": "c" * 40}}
             (run / "metrics.json").write_text(json.dumps(metrics))
+            # b is wrong on 50 more of the 1000 items than a, right on none a gets wrong.
+            wrong = np.arange(1000) >= round(1000 * (accuracy + shift))
+            predictions = {"item": np.arange(1000), "label": 0, "pred": wrong.astype(int)}
+            pd.DataFrame(predictions).to_parquet(run / "predictions.parquet")
     (row,) = fidelity.compare(tmp_path / "a", tmp_path / "b", "d", ["v"], [4, 5, 6]).itertuples()
     assert (row.a, row.b) == ("float32 @ ccccccc", "mixed_bfloat16 @ ccccccc")
     assert row.diff_pts == pytest.approx(-5.0) and row.n_units == 3
     assert row.sd_floored and row.p_worse > 0.95 and row.decision == "worse"
     assert (row.a_collapsed, row.b_collapsed) == (0, 0) and (row.a_fit_s, row.b_fit_s) == (10, 6)
+    # 50 discordant items of 1000, all one way: var = (50 - 50**2 / 1000) / 1000**2.
+    assert row.paired_floor_pts == pytest.approx(100 * (47.5e-6) ** 0.5)
+    assert row.decision_paired == "worse"
 
 
 def test_precision_fidelity_counts_collapsed_runs(fidelity):
