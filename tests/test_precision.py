@@ -8,7 +8,7 @@ import dataclasses
 import jsonschema
 import pytest
 import yaml
-from conftest import STUDY_CONFIG
+from conftest import REPO_ROOT, STUDY_CONFIG
 
 from attnlab import config_files, precision, registry
 
@@ -78,3 +78,18 @@ def test_auto_is_a_valid_config_value_and_others_are_refused(tmp_path):
     overlay.write_text(yaml.safe_dump({"precision": "bfloat16"}))
     with pytest.raises(jsonschema.ValidationError, match="'bfloat16' is not one of"):
         config_files.load_config([STUDY_CONFIG, overlay])
+
+
+def test_every_bf16_evidence_is_a_decided_row_of_the_benchmarks():
+    """A record that sends `auto` to bf16 names a BENCHMARKS.md row decided equivalent."""
+    text = (REPO_ROOT / "BENCHMARKS.md").read_text()
+    section = text[text.index("## bfloat16 fidelity") :]
+    with_evidence = [
+        v for family in registry.VARIANTS.values() for v in family.values() if v.bf16_equivalence
+    ]
+    assert with_evidence  # digits base and cbam
+    for variant in with_evidence:
+        assert "BENCHMARKS.md" in variant.bf16_equivalence
+        row = f"| {variant.family} | {variant.name} |"
+        (line,) = [line for line in section.splitlines() if line.startswith(row)]
+        assert "**equivalent**" in line
