@@ -362,23 +362,20 @@ class Bench:
         cores = os.cpu_count() or 1
         if not self.matmul.get(cores):
             self.run_matmul()
-        self.record(
-            "study_flops_fraction",
-            self.matmul[cores] / 1e9,
-            study_flops / pipeline_seconds / 1e9,
-            unit="GFLOP/s",
-            on="ratio",
-            detail=f"training FLOPs of the study's runs ({study_flops / 1e12:.2f} TFLOP, "
-            f"attnlab.cost) / the pipeline's wall time, vs float32 matmul on {cores} cores",
-        )
-        self.record(
-            "study_flops_fraction_bf16",
-            self.matmul_bf16[cores] / 1e9,
-            study_flops / pipeline_seconds / 1e9,
-            unit="GFLOP/s",
-            on="ratio",
-            detail=f"the same, vs bfloat16 matmul on {cores} cores (pipeline: {self.label})",
-        )
+        for suffix, dtype, rates in (
+            ("", "float32", self.matmul),
+            ("_bf16", "bfloat16", self.matmul_bf16),
+        ):
+            self.record(
+                f"study_flops_fraction{suffix}",
+                rates[cores] / 1e9,
+                study_flops / pipeline_seconds / 1e9,
+                unit="GFLOP/s",
+                on="ratio",
+                detail=f"training FLOPs of the study's runs ({study_flops / 1e12:.2f} TFLOP, "
+                f"attnlab.cost) / the pipeline's wall time ({self.label}), vs {dtype} matmul "
+                f"on {cores} cores",
+            )
         self.record(
             "pipeline_job_seconds_sum",
             pipeline=job_seconds_sum,
