@@ -227,7 +227,7 @@ class Bench:
 
     # --- sections ----------------------------------------------------------------
     def run_matmul(self):
-        """float32 and bfloat16 matmul rates; the float32 ones are the FLOP rows' peak."""
+        """float32 and bfloat16 matmul rates, per thread count: the FLOP rows' peaks."""
         print(f"[matmul] {now()} load {load_average():.2f}", flush=True)
         for dtype, rates in (("float32", self.matmul), ("bfloat16", self.matmul_bf16)):
             for threads in sorted({self.threads, os.cpu_count() or 1}):

@@ -225,7 +225,7 @@ def builtin(family_name: str, name: str) -> Variant:
 
 
 def bf16_evidence(architecture: Mapping) -> str:
-    """The bfloat16 evidence of the built-in variant `architecture` (a `to_dict`) is.
+    """The bfloat16 evidence of the built-in variant whose `to_dict` is `architecture`.
 
     Empty for a variant the config defines or changes: the evidence covers one network.
     """

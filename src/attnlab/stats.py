@@ -286,7 +286,7 @@ def format_p(p: float) -> str:
 
 
 def p_clause(p: float) -> str:
-    """ "p < 0.001", "p = 0.031", "p > 0.999" or "p n/a", for prose."""
+    """For prose: "p < 0.001", "p = 0.031", "p > 0.999" or "p n/a"."""
     text = format_p(p)
     if text == "n/a":
         return "p n/a"
