@@ -32,12 +32,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import fisher_exact
 
-from attnlab import ranking, stats
+from attnlab import collapse, ranking, stats
 from attnlab.comparisons import mcnemar_exact
 from attnlab.plan_paths import PlanPaths
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from collapse import COLLAPSED  # noqa: E402
 
 
 def read_runs(folder: Path, dataset: str, variant: str, seeds) -> list[dict]:
@@ -95,8 +92,8 @@ def paired_floor_pts(a: Path, b: Path, dataset: str, variant: str, seeds) -> flo
 
 
 def collapses(runs_a, runs_b) -> dict:
-    """Collapsed runs on each side and Fisher's exact p on the two counts."""
-    counts = [sum(r["test_accuracy"] <= COLLAPSED for r in runs) for runs in (runs_a, runs_b)]
+    """Collapsed runs on each side (`attnlab.collapse`) and Fisher's exact p on the two counts."""
+    counts = [int(collapse.collapsed(pd.DataFrame(runs)).sum()) for runs in (runs_a, runs_b)]
     table = [[c, len(runs) - c] for c, runs in zip(counts, (runs_a, runs_b), strict=True)]
     return {
         "a_collapsed": counts[0],

@@ -14,6 +14,8 @@ import pytest
 import yaml
 from conftest import REPO_ROOT
 
+from attnlab import collapse as attnlab_collapse
+
 BENCHMARKS = REPO_ROOT / "benchmarks"
 
 
@@ -159,6 +161,7 @@ def load_collapse():
 
 def test_collapse_rates_and_fisher_test(tmp_path, capsys):
     collapse = load_collapse()
+    assert collapse.COLLAPSED == attnlab_collapse.threshold(10)
     assert collapse.seeds("4-7") == [4, 5, 6, 7] and collapse.seeds("9") == [9]
     for name, flags in (("a", [True] * 5 + [False] * 5), ("b", [False] * 10)):
         rows = [json.dumps({"seed": s, "collapsed": f}) for s, f in enumerate(flags)]
@@ -222,6 +225,7 @@ def test_precision_fidelity_pairs_two_settings_by_seed(tmp_path, fidelity):
             metrics = {"test_accuracy": accuracy + shift, "test_items": 1000}
             metrics["train_seconds"] = 10.0 if folder == "a" else 6.0
             metrics |= {"precision": precision, "provenance": {"commit": "c" * 40}}
+            metrics["preprocessing"] = {"classes": list("0123456789")}
             (run / "metrics.json").write_text(json.dumps(metrics))
             # b is wrong on 50 more of the 1000 items than a, right on none a gets wrong.
             wrong = np.arange(1000) >= round(1000 * (accuracy + shift))
@@ -238,7 +242,8 @@ def test_precision_fidelity_pairs_two_settings_by_seed(tmp_path, fidelity):
 
 
 def test_precision_fidelity_counts_collapsed_runs(fidelity):
-    runs = [{"test_accuracy": a} for a in (0.1, 0.95, 0.1, 0.96, 0.1, 0.1)]
+    ten = {"classes": list("0123456789")}
+    runs = [{"test_accuracy": a, "preprocessing": ten} for a in (0.1, 0.95, 0.1, 0.96, 0.1, 0.1)]
     found = fidelity.collapses(runs[:2] * 3, runs[2:])
     assert (found["a_collapsed"], found["b_collapsed"]) == (3, 3)
     assert 0.5 < found["collapse_fisher_p"] < 1.0

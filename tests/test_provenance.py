@@ -21,6 +21,10 @@ def test_a_checkout_gives_its_commit_and_whether_tracked_files_changed(tmp_path)
     assert provenance.git_state(tmp_path)["dirty"] is False
     (tmp_path / "code.py").write_text("A = 2\n")
     assert provenance.git_state(tmp_path) == {"commit": state["commit"], "dirty": True}
+    # A job's own tracked outputs can be left out (the results page rewrites its page).
+    (tmp_path / "sub").mkdir()
+    assert provenance.git_state(tmp_path / "sub", exclude=["code.py"])["dirty"] is False
+    assert provenance.git_state(tmp_path / "sub", exclude=["other.py"])["dirty"] is True
 
 
 def test_outside_a_checkout_the_commit_is_unknown(tmp_path):
@@ -84,3 +88,18 @@ def test_the_results_page_refuses_runs_of_mixed_or_unclean_code(records, found):
     ) as caught:
         results_page.one_commit(records)
     assert found in str(caught.value) and "snakemake --forcerun train" in str(caught.value)
+
+
+def test_tables_may_come_from_a_later_clean_commit_with_the_runs_training_code():
+    later = {"commit": "c" * 40, "dirty": False}
+    assert results_page.tables_commit_line(COMMIT, {"commit": COMMIT, "dirty": False}, [], "") == ""
+    line = results_page.tables_commit_line(COMMIT, later, ["h" * 16] * 2, "h" * 16)
+    assert f"later commit `{'c' * 40}`" in line and "code hash `hhhhhhhhhhhh`" in line
+    page = results_page.results_markdown(SUMMARY, [{"commit": COMMIT}], [], {}, "s", line)
+    assert (
+        f"at commit\n`{COMMIT}`; the README draws its conclusions from this page.\n{line}" in page
+    )
+    with pytest.raises(results_page.MixedRunsError, match="trained by other code"):
+        results_page.tables_commit_line(COMMIT, later, ["h" * 16, "g" * 16], "h" * 16)
+    with pytest.raises(results_page.MixedRunsError, match="commit the changes"):
+        results_page.tables_commit_line(COMMIT, {"commit": COMMIT, "dirty": True}, [], "")

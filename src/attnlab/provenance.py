@@ -11,7 +11,7 @@ import importlib.metadata
 import os
 import platform
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "snakemake", "attnlab")
@@ -19,11 +19,12 @@ PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "snakemake", "attn
 CPU_FEATURES = ("avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx_vnni", "amx_bf16", "amx_tile")
 
 
-def git_state(folder: Path) -> dict:
+def git_state(folder: Path, exclude: Sequence[str] = ()) -> dict:
     """{"commit": sha or None, "dirty": bool or None} of the git checkout holding `folder`.
 
     Dirty means tracked files differ from the commit (untracked files do not count, as
-    results/ and resources/ are ignored but other scratch files may lie around).
+    results/ and resources/ are ignored but other scratch files may lie around), except
+    the paths in `exclude` (relative to the checkout's top: a job's own tracked outputs).
     """
 
     def git(*args):
@@ -31,9 +32,10 @@ def git_state(folder: Path) -> dict:
             ["git", "-C", str(folder), *args], capture_output=True, text=True, check=True
         ).stdout.strip()
 
+    pathspec = [f":(top,exclude){path}" for path in exclude]
     try:
         commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", ":/", *pathspec))
     except (OSError, subprocess.CalledProcessError):
         return {"commit": None, "dirty": None}
     return {"commit": commit, "dirty": dirty}
