@@ -214,6 +214,12 @@ def test_fold_speaker_and_split_gap_tables(tone_study):
     assert g.overstatement_pts == pytest.approx(g.random_pts - g.grouped_pts)
     text = (tone_study / f"{GROUPED}/random_vs_grouped.md").read_text()
     assert "tones: random split (%)" in text and "by_speaker: unseen speakers (%)" in text
+    # The summary (and so docs/results.md) carries both views of the grouped dataset.
+    summary = (tone_study / "results/summary.md").read_text()
+    section = summary.split("## by_speaker: unseen speakers")[1].split("\n## ")[0]
+    assert text.strip() in section
+    assert (tone_study / f"{GROUPED}/speakers.md").read_text().strip() in section
+    assert "over 2 seeds" in section
 
 
 def test_predict_records_what_each_kind_of_dataset_does():

@@ -223,11 +223,18 @@ def test_speaker_table_floors_identical_seeds_at_the_speakers_item_noise():
     pred = manifest["label"].to_numpy().copy()
     pred[items[:10]] = 1 - pred[items[:10]]  # 90 of speaker a's 100 right, in both seeds
     rows = [
-        {"variant": "v", "seed": seed, "item": i, "label": manifest["label"][i], "pred": pred[i]}
+        {
+            "variant": "v",
+            "seed": seed,
+            "item": i,
+            "label": manifest["label"][i],
+            "pred": pred[i],
+            "group": manifest["speaker"][i],
+        }
         for seed in (4, 5)
         for i in items
     ]
-    table = folds.speaker_table(pd.DataFrame(rows), manifest, "speaker")
+    table = folds.speaker_table(pd.DataFrame(rows), "speaker")
     (row,) = table.itertuples()
     p = (90 + 1) / 102  # smoothed, as stats.item_noise does
     half = scipy.stats.t.ppf(0.975, 1) * 100 * np.sqrt(p * (1 - p) / 100) / np.sqrt(2)

@@ -84,3 +84,18 @@ def test_the_results_page_refuses_runs_of_mixed_or_unclean_code(records, found):
     ) as caught:
         results_page.one_commit(records)
     assert found in str(caught.value) and "snakemake --forcerun train" in str(caught.value)
+
+
+def test_tables_may_come_from_a_later_clean_commit_with_the_runs_training_code():
+    later = {"commit": "c" * 40, "dirty": False}
+    assert results_page.tables_commit_line(COMMIT, {"commit": COMMIT, "dirty": False}, [], "") == ""
+    line = results_page.tables_commit_line(COMMIT, later, ["h" * 16] * 2, "h" * 16)
+    assert f"later commit `{'c' * 40}`" in line and "code hash `hhhhhhhhhhhh`" in line
+    page = results_page.results_markdown(SUMMARY, [{"commit": COMMIT}], [], {}, "s", line)
+    assert (
+        f"at commit\n`{COMMIT}`; the README draws its conclusions from this page.\n{line}" in page
+    )
+    with pytest.raises(results_page.MixedRunsError, match="trained by other code"):
+        results_page.tables_commit_line(COMMIT, later, ["h" * 16, "g" * 16], "h" * 16)
+    with pytest.raises(results_page.MixedRunsError, match="commit the changes"):
+        results_page.tables_commit_line(COMMIT, {"commit": COMMIT, "dirty": True}, [], "")

@@ -93,6 +93,7 @@ def write_run(root: Path, dataset: str, family: str, variant: str, seed: int, ac
         "recipe": {"epochs": epochs, "batch_size": 32},
         "attention": variant not in ("base", "lenet"),
         "architecture": {"name": variant, "family": family, "blocks": [], "skeleton": {}},
+        "preprocessing": {"classes": [str(k) for k in range(10)]},
     }
     (run / "metrics.json").write_text(json.dumps(metrics))
     return run
@@ -424,11 +425,13 @@ def test_table_scripts(run_dirs, tmp_path):
     names = ("cross_domain_csv", "cross_domain_md", "verdicts_csv", "verdicts_md", "summary")
     out = {k: str(tmp_path / k) for k in names}
     params = {"baselines": BASELINES, "runs": identities(run_dirs), "sweeps": {}, "data_seed": 4}
+    params["compared"] = {}
     inputs = run_inputs(run_dirs) | {"decisions": []}
     run_script("tables", tmp_path, inputs, out, params)
     verdict_table = pd.read_csv(out["verdicts_csv"])
     assert set(verdict_table["verdict"]) <= set(verdicts.VERDICTS)
-    assert "Seeds used" in Path(out["summary"]).read_text()
+    text = Path(out["summary"]).read_text()
+    assert "Seeds used" in text and f"No run collapsed ({len(run_dirs)} runs)." in text
 
 
 def test_figure_scripts(run_dirs, tmp_path):

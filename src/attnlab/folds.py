@@ -170,29 +170,27 @@ def format_fold_table(table: pd.DataFrame) -> pd.DataFrame:
     return text
 
 
-def speaker_table(predictions: pd.DataFrame, manifest: pd.DataFrame, group: str) -> pd.DataFrame:
+def speaker_table(predictions: pd.DataFrame, group: str) -> pd.DataFrame:
     """Per variant and group (speaker): accuracy (points), mean and t-interval over seeds,
     its sd floored at the item noise of the group's recordings (`stats.spread`).
 
-    `predictions` are pooled ones with variant and seed columns; `item` indexes `manifest`.
+    `predictions` are pooled ones (`pool_runs`) with variant and seed columns and each
+    item's held-out `group`; `group` names the column of the table (the manifest's).
     """
-    groups = manifest[group].to_numpy()
-    scored = predictions.assign(
-        group=groups[predictions["item"].to_numpy()],
-        correct=(predictions["pred"] == predictions["label"]).astype(float),
-    )
+    scored = predictions.assign(correct=(predictions["pred"] == predictions["label"]).astype(float))
+    # Every item is tested once per (variant, seed): a group's size is its count in any.
+    items = scored.groupby(["variant", "seed", "group"]).size().groupby(level="group").max()
     per_seed = scored.groupby(["variant", "group", "seed"], sort=False)["correct"].mean()
     rows = []
     for (variant, name), accuracy in (100 * per_seed).groupby(level=[0, 1], sort=False):
-        items = int((groups == name).sum())
-        floor = 100 * stats.item_noise((accuracy.mean() / 100, items))
+        floor = 100 * stats.item_noise((accuracy.mean() / 100, int(items[name])))
         low, high = stats.points_ci(accuracy, floor_sd=floor)
         rows.append(
             {
                 "variant": variant,
                 group: name,
                 "n_seeds": len(accuracy),
-                "items": items,
+                "items": int(items[name]),
                 "accuracy_pts": accuracy.mean(),
                 "ci_low": low,
                 "ci_high": high,

@@ -1,5 +1,6 @@
-"""`results/summary.md`: what the statements are about, the overview per dataset, the
-study tables, the cross-domain table and the verdicts, each with its n."""
+"""`results/summary.md`: what the statements are about, the overview per dataset, grouped
+datasets on unseen speakers, the runs that collapsed, the study tables, the cross-domain
+table and the verdicts, each with its n."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from attnlab import power, ranking, sequential, sweeps, units, verdicts
+from attnlab import folds, power, ranking, sequential, sweeps, units, verdicts
 from attnlab.plan_paths import summary_figures
 from attnlab.tables import (
     format_cross_domain,
@@ -109,6 +110,41 @@ def _seeds_needed(table: pd.DataFrame, undecided: pd.DataFrame) -> str:
     )
 
 
+def unseen_groups_markdown(
+    runs: pd.DataFrame, predictions: pd.DataFrame, compared: Mapping[str, str | None]
+) -> str:
+    """Per grouped dataset (`compared`: its name -> the random-split dataset it is set
+    beside, or None): the random split beside unseen speakers, and each held-out speaker."""
+
+    parts = []
+    for dataset, random_name in compared.items():
+        grouped = runs[runs["dataset"] == dataset]
+        if grouped.empty:
+            continue
+        group = grouped["group_by"].iloc[0]
+        parts += [f"## {dataset}: unseen {group}s", ""]
+        random_runs = runs[runs["dataset"] == random_name]
+        gap = folds.split_gap_table(random_runs, grouped) if len(random_runs) else pd.DataFrame()
+        if len(gap):
+            parts += [
+                f"The same variants on {random_name}'s random split (every {group} in training"
+                f" and test alike) and on {group}s their training never heard"
+                " (random_vs_grouped.md). Each arm's interval is over its own units, as n"
+                " says; the difference is Welch's (the arms share seeds, not data).",
+                "",
+                to_markdown(folds.format_split_gap(gap, random_name, dataset)),
+            ]
+        by_group = folds.speaker_table(predictions[predictions["dataset"] == dataset], group)
+        seeds = by_group["n_seeds"].max()
+        parts += [
+            f"Per held-out {group} (speakers.md): accuracy, mean [t-interval] over {seeds}"
+            f" seeds, sd floored at the {group}'s item noise.",
+            "",
+            to_markdown(folds.format_speaker_table(by_group, group)),
+        ]
+    return "\n".join(parts)
+
+
 def summary_markdown(
     study_tables: Mapping[str, pd.DataFrame],
     cross_domain: pd.DataFrame,
@@ -118,6 +154,7 @@ def summary_markdown(
     provenance: Sequence[str] = (),
     decisions: Mapping[str, pd.DataFrame] | None = None,
     scope: str = "",
+    sections: Sequence[str] = (),
 ) -> str:
     """`results/summary.md`: the overview (`overview_markdown`), the study tables,
     cross-domain table and verdicts.
@@ -125,7 +162,8 @@ def summary_markdown(
     `seeds` is the seeds line (`seeds_line(runs)`) or the list of seeds used;
     `provenance` the lines of `attnlab.provenance.summary_lines` (where the runs came from);
     `decisions` each dataset's `attnlab.sequential.decisions_table` (seeds on demand);
-    `scope` the `scope_line` (what the statements are about).
+    `scope` the `scope_line` (what the statements are about); `sections` further ones
+    set before the study tables (`unseen_groups_markdown`, `collapse.collapse_markdown`).
     """
 
     if not isinstance(seeds, str):
@@ -140,6 +178,7 @@ def summary_markdown(
     if "n_seeds" in verdict_table and (verdict_table["n_seeds"] < verdicts.MIN_VERDICT_SEEDS).any():
         fewer = f"Below {verdicts.MIN_VERDICT_SEEDS} seeds"
         parts += [f"{fewer}, no claim can be supported or contradicted: see Verdicts.", ""]
+    parts += [section for section in sections if section]
     for dataset, table in study_tables.items():
         parts += [f"## {dataset}: the study's table, ours next to the study's", ""]
         parts += [to_markdown(format_study_table(table))]

@@ -131,6 +131,7 @@ rule study_tables:
         runs=lambda wc: [run for d in DATASETS for run in run_ids(d)],
         sweeps={name: PLAN.sweep_params(name) for name in SWEEPS},
         data_seed=config["data_seed"],
+        compared={d: PLAN.compared_with(d) for d in FOLD_DATASETS},
     script:
         "../scripts/tables.py"
 
@@ -157,6 +158,7 @@ rule results_page:
             )
         ),
         config=config,
+        code_hash=source_hash("train"),
     script:
         "../scripts/results_page.py"
 
@@ -165,7 +167,6 @@ rule fold_tables:
     input:
         metrics=lambda wc: run_files(wc.dataset, "metrics.json"),
         predictions=lambda wc: run_files(wc.dataset, "predictions.parquet"),
-        manifest="results/{dataset}/cache/manifest.parquet",
     output:
         folds_csv=table_report(
             "results/tables/{dataset}/folds.csv", "folds", "{dataset}", "folds"

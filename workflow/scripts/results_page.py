@@ -5,6 +5,8 @@ Expects from the rule:
   input.metrics       every run's metrics.json (their provenance: one commit, clean)
   params.configfiles  the config files of this run, in order
   params.config       the merged config
+  params.code_hash    this commit's training code hash (equal to every run's if the page is
+                      made at a later commit than the runs)
   input.figures       the figures the summary links (results/figures/...)
   output.page         docs/results.md
   output.figures      their copies under docs/results/, in the same order
@@ -15,11 +17,18 @@ import json
 import shutil
 from pathlib import Path
 
-from attnlab import results_page
+from attnlab import provenance, results_page
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
-    records = [json.loads(Path(p).read_text()).get("provenance") for p in snakemake.input.metrics]
+    metrics = [json.loads(Path(p).read_text()) for p in snakemake.input.metrics]
+    records = [m.get("provenance") for m in metrics]
+    tables_line = results_page.tables_commit_line(
+        results_page.one_commit(records),
+        provenance.git_state(Path(results_page.__file__).resolve().parent),
+        [m.get("code_hash") for m in metrics],
+        snakemake.params.code_hash,
+    )
     files = list(snakemake.params.configfiles)
     command = "snakemake --cores N " + " ".join(["--configfile", *files]) * bool(files)
     text = results_page.results_markdown(
@@ -28,6 +37,7 @@ with job_log(snakemake.log[0]) as log:
         files,
         dict(snakemake.params.config),
         f"{command} -- docs/results.md",
+        tables_line,
     )
     Path(snakemake.output.page).write_text(text)
     for source, copy in zip(snakemake.input.figures, snakemake.output.figures, strict=True):

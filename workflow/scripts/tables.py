@@ -7,6 +7,7 @@ Expects from the rule:
   params.baselines                   dict dataset -> baseline variant
   params.sweeps                      dict sweep -> {"dataset", "settings"} (their conclusions)
   params.data_seed                   config data_seed (the split every seed shares)
+  params.compared                    dict grouped dataset -> the random-split dataset beside it
   input.decisions                    with config sequential: each dataset's last decision round
   output.cross_domain_csv, output.cross_domain_md   best attention variant vs baseline per domain
   output.verdicts_csv, output.verdicts_md           the study's claims tested
@@ -17,7 +18,7 @@ Expects from the rule:
 import json
 from pathlib import Path
 
-from attnlab import provenance, run_files, sequential, summary, tables, verdicts
+from attnlab import collapse, provenance, run_files, sequential, summary, tables, verdicts
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
@@ -48,8 +49,20 @@ with job_log(snakemake.log[0]) as log:
         state = json.loads(Path(path).read_text())
         decided[state["dataset"]] = sequential.decisions_table(state)
     scope = summary.scope_line(runs, snakemake.params.data_seed)
+    sections = [
+        summary.unseen_groups_markdown(runs, predictions, dict(snakemake.params.compared)),
+        collapse.collapse_markdown(runs, baselines),
+    ]
     text = summary.summary_markdown(
-        study, cross, verdict_table, summary.seeds_line(runs), overview, origins, decided, scope
+        study,
+        cross,
+        verdict_table,
+        summary.seeds_line(runs),
+        overview,
+        origins,
+        decided,
+        scope,
+        sections,
     )
     Path(snakemake.output.summary).write_text(text)
     log.info("verdicts: %s", verdict_table["verdict"].value_counts().to_dict())
