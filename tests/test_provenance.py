@@ -21,10 +21,17 @@ def test_a_checkout_gives_its_commit_and_whether_tracked_files_changed(tmp_path)
     assert provenance.git_state(tmp_path)["dirty"] is False
     (tmp_path / "code.py").write_text("A = 2\n")
     assert provenance.git_state(tmp_path) == {"commit": state["commit"], "dirty": True}
-    # A job's own tracked outputs can be left out (the results page rewrites its page).
-    (tmp_path / "sub").mkdir()
-    assert provenance.git_state(tmp_path / "sub", exclude=["code.py"])["dirty"] is False
-    assert provenance.git_state(tmp_path / "sub", exclude=["other.py"])["dirty"] is True
+    # The results page the workflow writes is not code: it never marks a checkout dirty.
+    (tmp_path / "docs/results").mkdir(parents=True)
+    (tmp_path / "code.py").write_text("A = 1\n")
+    for page in ("docs/results.md", "docs/results/cd.png"):
+        (tmp_path / page).write_text("made by the workflow\n")
+    git("add", "docs")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "page")
+    for page in ("docs/results.md", "docs/results/cd.png"):
+        (tmp_path / page).write_text("made again\n")
+    assert provenance.git_state(tmp_path / "docs")["dirty"] is False
+    assert provenance.git_state(tmp_path, exclude=())["dirty"] is True
 
 
 def test_outside_a_checkout_the_commit_is_unknown(tmp_path):

@@ -14,17 +14,20 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from attnlab.plan_paths import PAGE_OUTPUTS
+
 PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "snakemake", "attnlab")
 # The CPU features that decide which kernels TensorFlow's oneDNN can use.
 CPU_FEATURES = ("avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx_vnni", "amx_bf16", "amx_tile")
 
 
-def git_state(folder: Path, exclude: Sequence[str] = ()) -> dict:
+def git_state(folder: Path, exclude: Sequence[str] = PAGE_OUTPUTS) -> dict:
     """{"commit": sha or None, "dirty": bool or None} of the git checkout holding `folder`.
 
     Dirty means tracked files differ from the commit (untracked files do not count, as
     results/ and resources/ are ignored but other scratch files may lie around), except
-    the paths in `exclude` (relative to the checkout's top: a job's own tracked outputs).
+    the paths in `exclude` (relative to the checkout's top): by default the results page
+    the workflow itself writes, so a page made before a run does not mark the run.
     """
 
     def git(*args):

@@ -25,10 +25,7 @@ with job_log(snakemake.log[0]) as log:
     records = [m.get("provenance") for m in metrics]
     tables_line = results_page.tables_commit_line(
         results_page.one_commit(records),
-        provenance.git_state(
-            Path(results_page.__file__).resolve().parent,
-            exclude=[snakemake.output.page, *snakemake.output.figures],
-        ),
+        provenance.git_state(Path(results_page.__file__).resolve().parent),
         [m.get("code_hash") for m in metrics],
         snakemake.params.code_hash,
     )
