@@ -109,8 +109,8 @@ def collapse_markdown(runs: pd.DataFrame, baselines: Mapping[str, str]) -> str:
         return "\n".join(parts + [f"No run collapsed ({len(runs)} runs).", ""])
     parts += [
         "Unit: the run (one per seed; a grouped dataset's pooled run). A collapsed run stays"
-        " in every mean and interval above; this counts how often it happens. Rate with a"
-        " 95% Wilson interval; Fisher's exact test against the baseline's runs."
+        " in every mean, interval and test on this page; this counts how often it happens."
+        " Rate with a 95% Wilson interval; Fisher's exact test against the baseline's runs."
         " docs/self_attention.md measures why the study's self-attention block collapses.",
         "",
     ]
