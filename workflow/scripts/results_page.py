@@ -36,7 +36,7 @@ with job_log(snakemake.log[0]) as log:
         records,
         files,
         dict(snakemake.params.config),
-        f"{command} -- docs/results.md",
+        f"{command} -- {snakemake.output.page}",
         tables_line,
     )
     Path(snakemake.output.page).write_text(text)
