@@ -23,6 +23,23 @@ def test_a_checkout_gives_its_commit_and_whether_tracked_files_changed(tmp_path)
     assert provenance.git_state(tmp_path) == {"commit": state["commit"], "dirty": True}
 
 
+def test_the_page_rule_does_not_count_its_own_outputs_as_changes(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "results.md").write_text("old page\n")
+    (tmp_path / "code.py").write_text("A = 1\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
+    (tmp_path / "docs" / "results.md").unlink()  # as Snakemake does before the rule
+    assert provenance.git_state(tmp_path)["dirty"] is True
+    assert results_page.page_git_state(tmp_path)["dirty"] is False
+    (tmp_path / "code.py").write_text("A = 2\n")
+    assert results_page.page_git_state(tmp_path)["dirty"] is True
+
+
 def test_outside_a_checkout_the_commit_is_unknown(tmp_path):
     assert provenance.git_state(tmp_path) == {"commit": None, "dirty": None}
 

@@ -22,6 +22,7 @@ from attnlab.config_files import read_schema
 from attnlab.plan_paths import (  # noqa: F401  (the workflow reads them from here)
     FIGURES,
     FOLD_TABLES,
+    PAGE,
     PAGE_COPIES,
     RANKING_TABLES,
     RECORDING_SOURCES,

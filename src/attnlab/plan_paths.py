@@ -14,7 +14,9 @@ RECORDING_SOURCES = ("fsdd", "audio_folder")  # spectrograms of WAV recordings
 STUDY_TABLES = ("cross_domain", "verdicts", "params")
 RANKING_TABLES = ("ranks", "posthoc", "bayes", "power")
 FOLD_TABLES = ("folds", "speakers")
+PAGE = "docs/results.md"  # the results page (rule results_page)
 PAGE_COPIES = "results/"  # docs/results.md's copies of the summary's figures, under docs/
+PAGE_OUTPUTS = (PAGE, f"docs/{PAGE_COPIES}")  # tracked files the workflow writes
 
 
 def summary_figures(datasets) -> list[str]:

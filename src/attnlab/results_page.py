@@ -15,15 +15,35 @@ records equals this commit's): the stamp then names both commits.
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import yaml
 
-from attnlab.plan_paths import PAGE_COPIES
+from attnlab import provenance
+from attnlab.plan_paths import PAGE_COPIES, PAGE_OUTPUTS
 
 
 class MixedRunsError(ValueError):
     """Runs that do not come from one clean commit."""
+
+
+def page_git_state(folder: Path) -> dict:
+    """`provenance.git_state` of the checkout, not counting the files this rule writes
+    (Snakemake removes them before the rule runs, so git sees them deleted)."""
+    state = provenance.git_state(folder)
+    if state["dirty"]:
+        exclude = [f":(top,exclude){path}" for path in PAGE_OUTPUTS]
+        changed = subprocess.run(
+            ["git", "-C", str(folder), "status", "--porcelain", "--untracked-files=no"]
+            + ["--", ":/", *exclude],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        state["dirty"] = bool(changed)
+    return state
 
 
 def one_commit(records: Sequence[Mapping | None]) -> str:

@@ -142,7 +142,7 @@ rule results_page:
         metrics=lambda wc: [f for d in DATASETS for f in run_files(d, "metrics.json")],
         figures=[f"results/{path}" for path in plan.summary_figures(DATASETS)],
     output:
-        page="docs/results.md",
+        page=plan.PAGE,
         figures=[
             f"docs/{plan.PAGE_COPIES}{path}" for path in plan.summary_figures(DATASETS)
         ],

@@ -17,7 +17,7 @@ import json
 import shutil
 from pathlib import Path
 
-from attnlab import provenance, results_page
+from attnlab import results_page
 from attnlab.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
@@ -25,7 +25,7 @@ with job_log(snakemake.log[0]) as log:
     records = [m.get("provenance") for m in metrics]
     tables_line = results_page.tables_commit_line(
         results_page.one_commit(records),
-        provenance.git_state(Path(results_page.__file__).resolve().parent),
+        results_page.page_git_state(Path(results_page.__file__).resolve().parent),
         [m.get("code_hash") for m in metrics],
         snakemake.params.code_hash,
     )
