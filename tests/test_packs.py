@@ -83,7 +83,7 @@ def outputs_in(folder, seed) -> train.Outputs:
 def finish(outputs: train.Outputs, fingerprint_of: train.Job) -> None:
     """What a finished seed leaves behind: its files and a backup of the same job."""
     train.prepare_backup(fingerprint_of, outputs.backup_dir)
-    (outputs.backup_dir / "training_metadata.json").write_text("{}")
+    (outputs.backup_dir / train.CHECKPOINT).write_text("a checkpoint")
     for name in FILES:
         (outputs.run_dir / name).write_text(f"{name} of {outputs.run_dir.name}")
     packs.keep_finished(outputs)

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import digits_overlay, planned_jobs, write_digits_config
 
@@ -135,10 +136,18 @@ def test_nan_loss_stops_the_job_with_a_clear_message(tmp_path, copy_tiny_data):
     assert not (run_dir(tmp_path, "base") / "model.keras").exists()
 
 
-def test_killed_job_resumes_from_its_last_epoch(tmp_path):
-    overlay = digits_overlay(epochs=12)
+def test_killed_job_resumes_from_its_last_epoch_as_if_never_killed(tmp_path, copy_tiny_data):
+    """The resumed run is the uninterrupted one, bit for bit: same epochs, the same
+    early-stopping decision and restored weights, the same predictions."""
+    stopping = {"monitor": "val_loss", "patience": 2, "restore_best_weights": True}
+    overlay = digits_overlay(
+        epochs=12, early_stopping=stopping, validation="split", validation_fraction=0.2
+    )
     overlay["datasets"]["reduced_mnist"]["train_per_class"] = 60
     target = "results/reduced_mnist/base/seed4/metrics.json"
+    uninterrupted = copy_tiny_data(tmp_path / "uninterrupted")
+    check(run_workflow(uninterrupted, overlay, target))
+    tmp_path = tmp_path / "killed"
     check(
         run_workflow(
             tmp_path,
@@ -167,9 +176,13 @@ def test_killed_job_resumes_from_its_last_epoch(tmp_path):
     check(run_workflow(tmp_path, overlay, "--rerun-incomplete", target))
     metrics = read_metrics(tmp_path, "base")
     assert metrics["resumed"] is True and metrics["resumed_from_epoch"] >= 2
-    assert metrics["epochs_run"] == 12
-    history = (run_dir(tmp_path, "base") / "history.csv").read_text().splitlines()
-    assert [int(line.split(",")[0]) for line in history[1:]] == list(range(1, 13))
+    expected = read_metrics(uninterrupted, "base")
+    for key in ("epochs_run", "best_epoch", "test_accuracy", "test_loss"):
+        assert metrics[key] == expected[key], key
+    runs = [run_dir(workdir, "base") for workdir in (tmp_path, uninterrupted)]
+    histories = [pd.read_csv(run / "history.csv").drop(columns="seconds") for run in runs]
+    pd.testing.assert_frame_equal(*histories)
+    pd.testing.assert_frame_equal(*(pd.read_parquet(run / "predictions.parquet") for run in runs))
 
 
 @pytest.mark.parametrize("setting", ["mixed_bfloat16", "mixed_float16", "auto"])

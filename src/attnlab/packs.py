@@ -91,7 +91,6 @@ def reset_model(state: dict, fresh):
         variable.assign(value)
     for variable, value in zip(model.optimizer.variables, state["optimizer"], strict=True):
         variable.assign(value)
-    model._initial_epoch = None  # left by the previous seed's BackupAndRestore
     return model
 
 

@@ -3,7 +3,7 @@
 One process trains one or several seeds of a (dataset, variant) (`run_seeds`; config
 `pack_seeds`). Call `attnlab.runtime.configure()` before this module imports TensorFlow
 (the workflow script does). Runs checkpoint every epoch into `{run_dir}/backup/` and
-resume from it.
+resume from it exactly: a resumed run is the uninterrupted one, bit for bit.
 """
 
 from __future__ import annotations
@@ -25,6 +25,12 @@ from attnlab import cache, spec
 log = logging.getLogger("attnlab.train")
 
 HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
+CHECKPOINT = "checkpoint.npz"  # in the backup folder
+STOPPING_STATE = ("wait", "stopped_epoch", "best", "best_epoch")
+# Keras's fit makes two iterators of the training data per epoch (one it trains on, one it
+# makes at the epoch's end and drops), so epoch k trains on the shuffle's order 2k. The
+# resume test (tests/test_train.py) fails if a Keras version changes that.
+ITERATORS_PER_EPOCH = 2
 
 
 class NonFiniteLossError(RuntimeError):
@@ -165,16 +171,15 @@ def compile_model(job: Job, input_shape, num_classes: int):
     return model
 
 
-def epoch_log_callback(job: Job, history_path: Path):
+def epoch_log_callback(job: Job, history_path: Path, initial_epoch: int):
     """Appends one row per finished epoch (with its wall seconds) and stops on NaN/inf loss."""
     import keras
 
     class EpochLog(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            self.initial_epoch = getattr(self.model, "_initial_epoch", 0) or 0
             rows = read_history(history_path)
             # Drop epochs whose checkpoint was not saved before the job was killed.
-            write_history(rows[rows["epoch"] <= self.initial_epoch], history_path)
+            write_history(rows[rows["epoch"] <= initial_epoch], history_path)
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch, self.started = epoch, time.perf_counter()
@@ -223,7 +228,7 @@ def prepare_backup(job: Job, backup_dir: Path) -> bool:
         same_job = stamp.exists() and json.loads(stamp.read_text())["fingerprint"] == (
             job.fingerprint()
         )
-        if same_job and (backup_dir / "training_metadata.json").exists():
+        if same_job and (backup_dir / CHECKPOINT).exists():
             return True
         shutil.rmtree(backup_dir)
     backup_dir.mkdir(parents=True)
@@ -231,19 +236,79 @@ def prepare_backup(job: Job, backup_dir: Path) -> bool:
     return False
 
 
-def callbacks(job: Job, backup_dir: Path):
+def early_stopping(settings: dict):
+    """Keras's EarlyStopping, whose state (patience used, best value, epoch and weights) a
+    checkpoint keeps: `restored` is put back when training begins."""
     import keras
 
-    chosen = [
-        keras.callbacks.BackupAndRestore(
-            str(backup_dir), double_checkpoint=True, delete_checkpoint=False
-        ),
-        epoch_log_callback(job, backup_dir / "history.csv"),
-    ]
-    stopping = job.recipe["early_stopping"]
-    if stopping:
-        chosen.append(keras.callbacks.EarlyStopping(**stopping))
-    return chosen
+    class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+        restored: dict | None = None
+
+        def on_train_begin(self, logs=None):
+            super().on_train_begin(logs)
+            if self.restored is not None:
+                vars(self).update(self.restored)
+
+    return ResumableEarlyStopping(**settings)
+
+
+def checkpoint_callback(path: Path, stopping):
+    """After every epoch (and its history row), `save_checkpoint`."""
+    import keras
+
+    class Checkpoint(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            save_checkpoint(path, epoch + 1, self.model, stopping)
+
+    return Checkpoint()
+
+
+def save_checkpoint(path: Path, epoch: int, model, stopping) -> None:
+    """Everything a resumed run needs to go on as the uninterrupted one: every variable of
+    the model (weights, BatchNorm statistics, dropout seed states) and of its optimizer,
+    and early stopping's state. Keras's BackupAndRestore keeps neither the seed states nor
+    early stopping's. One file, replaced whole, so a kill leaves this epoch's or the last."""
+    arrays = {f"model{i}": v.numpy() for i, v in enumerate(model.variables)}
+    arrays |= {f"optimizer{i}": v.numpy() for i, v in enumerate(model.optimizer.variables)}
+    meta = {"epoch": epoch, "stopped": bool(model.stop_training), "stopping": None}
+    if stopping is not None:
+        meta["stopping"] = {name: getattr(stopping, name) for name in STOPPING_STATE}
+        meta["stopping"]["best"] = None if stopping.best is None else float(stopping.best)
+        for i, weights in enumerate(stopping.best_weights or []):
+            arrays[f"best{i}"] = weights
+    arrays["meta"] = np.array(json.dumps(meta))
+    partial = path.with_suffix(".part")
+    with partial.open("wb") as handle:
+        np.savez(handle, **arrays)
+    partial.replace(path)
+
+
+def restore_checkpoint(path: Path, model, stopping) -> tuple[int, bool]:
+    """Put a checkpoint's state back into `model` (built and compiled as for the run that
+    saved it) and `stopping`; return (epochs done, whether early stopping had ended it)."""
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    with np.load(path) as saved:
+        meta = json.loads(str(saved["meta"]))
+        for prefix, variables in (
+            ("model", model.variables),
+            ("optimizer", model.optimizer.variables),
+        ):
+            values = numbered(saved, prefix)
+            if [v.shape for v in values] != [tuple(v.shape) for v in variables]:
+                raise ValueError(f"{path}: its {prefix} variables are not this model's")
+            for variable, value in zip(variables, values, strict=True):
+                variable.assign(value)
+        if stopping is not None:
+            best_weights = numbered(saved, "best") or None
+            stopping.restored = meta["stopping"] | {"best_weights": best_weights}
+    return meta["epoch"], meta["stopped"]
+
+
+def numbered(saved, prefix: str) -> list[np.ndarray]:
+    """The arrays `{prefix}0`, `{prefix}1`, ... of an .npz, in order."""
+    count = sum(1 for key in saved.files if key[len(prefix) :].isdigit() and key.startswith(prefix))
+    return [saved[f"{prefix}{i}"] for i in range(count)]
 
 
 def best_epoch(history: pd.DataFrame, recipe: dict) -> int:
@@ -290,6 +355,33 @@ def num_classes_of(data) -> int:
     return int(max(data["train"][1].max(), data["test"][1].max()) + 1)
 
 
+def fit(job: Job, model, data, backup_dir: Path, resumed: bool) -> int:
+    """`model.fit` with a checkpoint and history in `backup_dir` after every epoch; when
+    `resumed`, from its checkpoint on, as the uninterrupted run would have gone on (the
+    state, the data order, early stopping's decision). Returns the epochs done before."""
+    recipe = job.recipe
+    checkpoint = backup_dir / CHECKPOINT
+    stopping = early_stopping(recipe["early_stopping"]) if recipe["early_stopping"] else None
+    done, stopped = restore_checkpoint(checkpoint, model, stopping) if resumed else (0, False)
+    training = make_dataset(*data["train"], recipe["batch_size"], job.seed)
+    for _ in range(ITERATORS_PER_EPOCH * done):
+        iter(training)  # each iterator draws the next order: skip the epochs trained
+    model.fit(
+        training,
+        validation_data=make_dataset(*data["val"], recipe["batch_size"], None),
+        initial_epoch=recipe["epochs"] if stopped else done,
+        epochs=recipe["epochs"],
+        # In this order: a checkpoint follows its epoch's stopping state and history row.
+        callbacks=[
+            *[stopping] * (stopping is not None),
+            epoch_log_callback(job, backup_dir / "history.csv", done),
+            checkpoint_callback(checkpoint, stopping),
+        ],
+        verbose=2,
+    )
+    return done
+
+
 def run(job: Job, outputs: Outputs, model, data, test_items, state: dict, began: float) -> dict:
     """Train one seed on `model` (resuming from a checkpoint of the same job), save,
     reload, evaluate, record."""
@@ -303,20 +395,14 @@ def run(job: Job, outputs: Outputs, model, data, test_items, state: dict, began:
     if job.device == "gpu" and gpu is None and not os.environ.get("ATTNLAB_ALLOW_NO_GPU"):
         raise RuntimeError(f"{job.label()}: config device is gpu but TensorFlow sees no GPU")
     x_train, y_train = data["train"]
-    resumed = prepare_backup(job, outputs.backup_dir)
     recipe = job.recipe
+    resumed = prepare_backup(job, outputs.backup_dir)
     started = time.perf_counter()
-    model.fit(
-        make_dataset(x_train, y_train, recipe["batch_size"], job.seed),
-        validation_data=make_dataset(*data["val"], recipe["batch_size"], None),
-        epochs=recipe["epochs"],
-        callbacks=callbacks(job, outputs.backup_dir),
-        verbose=2,
-    )
+    done = fit(job, model, data, outputs.backup_dir, resumed)
     fit_seconds = time.perf_counter() - started
     saving = time.perf_counter()
     history = read_history(outputs.backup_dir / "history.csv")
-    earlier = history[history["epoch"] <= (getattr(model, "_initial_epoch", 0) or 0)]
+    earlier = history[history["epoch"] <= done]  # trained before the job was killed
     model.save(outputs.model)
     probabilities, predicted, test_loss, test_accuracy = evaluate_saved(
         outputs.model, *data["test"], recipe["batch_size"]
