@@ -243,6 +243,15 @@ def test_write_table_csv_and_markdown(runs, tmp_path):
     assert markdown.startswith("| variant") and "±" in markdown and "study accuracy" in markdown
 
 
+def test_the_ranking_says_when_seeds_on_demand_gave_some_variants_more_seeds(runs):
+    assert "seeds every variant ran" not in summary.overview_markdown(runs, BASELINES, {})
+    uneven = runs[~((runs["variant"] == "spatial") & (runs["seed"] == 2))]
+    overview = summary.overview_markdown(uneven, BASELINES, {})
+    mnist = overview.split("## tiny_fsdd")[0]
+    assert "use only the seeds every variant ran (n = 1); 2 variants have more (2-2 seeds)" in mnist
+    assert "seeds every variant ran" not in overview.split("## tiny_fsdd")[1]
+
+
 def test_summary_markdown_has_tables_verdicts_and_seeds(runs):
     study = {d: tables.study_table(runs, d, b) for d, b in BASELINES.items()}
     cross = tables.cross_domain_table(runs, BASELINES)
@@ -422,6 +431,10 @@ def test_table_scripts(run_dirs, tmp_path):
     digits_claims = {c.id for c in claims.CLAIMS if c.family == "digits"}
     assert set(dataset_verdicts["claim_id"]) == digits_claims
     assert set(dataset_verdicts["dataset"]) == {"tiny_mnist"}
+    header = [
+        cell.strip() for cell in Path(out["verdicts_md"]).read_text().split("\n")[0].split("|")
+    ]
+    assert "seeds" in header and "n_seeds" not in header  # the test column says the unit
     names = ("cross_domain_csv", "cross_domain_md", "verdicts_csv", "verdicts_md", "summary")
     out = {k: str(tmp_path / k) for k in names}
     params = {"baselines": BASELINES, "runs": identities(run_dirs), "sweeps": {}, "data_seed": 4}

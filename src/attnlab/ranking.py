@@ -44,12 +44,17 @@ def accuracy_matrix(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     The units are `attnlab.units`': the seeds every variant ran or, with grouped folds,
     the groups (speakers), each averaged over those seeds. `attrs` carries
     `test_items` (per variant, the items behind one value, for the spread floor of
-    `bayes_vs_baseline`), `rho` (the units' correlation) and `unit` (e.g.
-    "6 speakers x 2 seeds").
+    `bayes_vs_baseline`), `rho` (the units' correlation), `unit` (e.g.
+    "6 speakers x 2 seeds") and `n_seeds` (the seeds every variant ran).
     """
     of = units.accuracy_units(runs, dataset)
     matrix = of.values.dropna(axis=0, how="any")
-    matrix.attrs |= {"test_items": of.items, "rho": of.rho, "unit": of.label()}
+    matrix.attrs |= {
+        "test_items": of.items,
+        "rho": of.rho,
+        "unit": of.label(),
+        "n_seeds": of.n_seeds,
+    }
     return matrix
 
 

@@ -73,6 +73,7 @@ def overview_markdown(
         parts += [f"Mean rank over {unit.split(' x ')[0]} (1 = best): {order}.", ""]
         parts += [ranking.friedman_line(ranks), ""]
         parts += [f"![critical difference]({summary_figures([dataset])[0]})", ""]
+        parts += _shared_seeds_note(runs, dataset, matrix.attrs["n_seeds"])
         rope = f"|Δ| <= {ranking.ROPE_PTS} points"
         for decision, text in (
             ("equivalent", f"Practically equivalent to {baseline} (P({rope}) >= 0.95)"),
@@ -90,6 +91,22 @@ def overview_markdown(
                 parts += [f"- {sweeps.conclusion(name, runs, dataset, table)}"]
         parts += [""]
     return "\n".join(parts)
+
+
+def _shared_seeds_note(runs: pd.DataFrame, dataset: str, shared: int) -> list[str]:
+    """Where seeds on demand gave some variants more seeds than all share, say that the
+    ranking's calls use the shared ones and decisions.md each variant's own."""
+    seeds = runs.loc[runs["dataset"] == dataset].groupby("variant")["seed"].nunique()
+    more = seeds[seeds > shared]
+    if more.empty:
+        return []
+    return [
+        f"The ranking and the calls below use only the seeds every variant ran (n = "
+        f"{shared}); {len(more)} variants have more ({more.min()}-{more.max()} seeds), and "
+        "the seeds on demand table (decisions.md) decides each over all of its own, so a "
+        "call can differ between the two.",
+        "",
+    ]
 
 
 def _seeds_needed(table: pd.DataFrame, undecided: pd.DataFrame) -> str:

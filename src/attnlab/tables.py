@@ -312,9 +312,11 @@ def format_compare(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def format_verdicts(table: pd.DataFrame) -> pd.DataFrame:
-    """`verdicts.verdicts` with the p-value as text, for Markdown."""
+    """`verdicts.verdicts` with the p-value as text, for Markdown. `n_seeds` is headed
+    "seeds": with grouped folds the unit is the speaker, and the test column gives both."""
     p_values = table["p_value"].map(stats.format_p)
-    return table.drop(columns=["claim_id"]).assign(p_value=p_values)
+    formatted = table.drop(columns=["claim_id"]).assign(p_value=p_values)
+    return formatted.rename(columns={"n_seeds": "seeds"})
 
 
 # ------------------------------------------------------------------- writing
