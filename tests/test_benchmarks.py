@@ -52,6 +52,18 @@ def test_precision_times_one_model_at_float32_and_bfloat16(tmp_path):
     assert float(ratio) == pytest.approx(float(bf16_ms) / float(f32_ms), abs=0.01)
 
 
+def test_checkpoint_times_attnlabs_save_beside_keras_backup(tmp_path):
+    out = tmp_path / "checkpoint.csv"
+    command = [sys.executable, str(BENCHMARKS / "checkpoint.py"), "--variants", "digits/base"]
+    command += ["--rounds", "1", "--csv", str(out)]
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    (row,) = pd.read_csv(out).to_dict("records")
+    assert (row["variant"], row["family"], row["params"]) == ("base", "digits", 225034)
+    assert row["attnlab_ms"] > 0 and row["keras_ms"] > 0
+    # Ours holds weights, Adam's two moments and early stopping's best weights: 4 copies.
+    assert row["attnlab_mb"] == pytest.approx(4 * 4 * 225034 / 1e6, rel=0.05)
+
+
 def test_step_ops_counts_what_a_block_adds_to_a_training_step():
     spec = importlib.util.spec_from_file_location("bench_ops", BENCHMARKS / "step_ops.py")
     step_ops = importlib.util.module_from_spec(spec)
