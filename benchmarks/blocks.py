@@ -30,7 +30,6 @@ import yaml
 from attnlab import registry, runtime
 
 REPO = Path(__file__).resolve().parents[1]
-SHAPES = {"spectrogram": (128, 128, 3), "digits": (28, 28, 1)}
 DATASET_OF = {"spectrogram": "fsdd", "digits": "reduced_mnist"}
 FLOP_LIMIT = 0.02
 TARGET = 1.3
@@ -95,7 +94,7 @@ def trainer(
 def measure(variant, recipe, steps, rounds, threads) -> dict:
     from attnlab import cost
 
-    shape = SHAPES[variant.family]
+    shape = registry.family(variant.family).input_shape
     batch = recipe["batch_size"]
     rng = np.random.default_rng(0)
     x = rng.random((steps * batch, *shape), dtype=np.float32)
@@ -132,7 +131,7 @@ def measure(variant, recipe, steps, rounds, threads) -> dict:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--families", nargs="+", choices=list(SHAPES), default=list(SHAPES))
+    parser.add_argument("--families", nargs="+", choices=list(DATASET_OF), default=list(DATASET_OF))
     parser.add_argument("--variants", nargs="+", help="built-in names (default: all with blocks)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--steps", type=int, default=64, help="timed spectrogram steps")

@@ -13,16 +13,15 @@ gives medians, and the size of each checkpoint.
 from __future__ import annotations
 
 import argparse
-import csv
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from blocks import report  # this script's folder: benchmarks/
+
 from attnlab import registry, runtime
 
-SHAPES = {"spectrogram": (128, 128, 3), "digits": (28, 28, 1)}
 FIELDS = ["variant", "family", "params", "attnlab_ms", "keras_ms", "attnlab_mb", "keras_mb"]
 
 
@@ -33,7 +32,7 @@ def study_model(variant: registry.Variant):
     job = train.Job(
         dataset="bench", variant=variant.name, architecture=variant.to_dict(), seed=4, recipe=recipe
     )
-    model = train.compile_model(job, SHAPES[variant.family], 10)
+    model = train.compile_model(job, registry.family(variant.family).input_shape, 10)
     model.optimizer.build(model.trainable_variables)
     return model
 
@@ -91,13 +90,7 @@ def main(argv=None) -> None:
     runtime.configure(threads=1)
     chosen = [registry.builtin(*entry.split("/")) for entry in args.variants]
     rows = [measure(variant, args.rounds) for variant in chosen]
-    writer = csv.DictWriter(sys.stdout, FIELDS)
-    writer.writeheader()
-    writer.writerows(rows)
-    if args.csv:
-        with args.csv.open("w", newline="") as handle:
-            csv.DictWriter(handle, FIELDS).writeheader()
-            csv.DictWriter(handle, FIELDS).writerows(rows)
+    report(rows, FIELDS, args.csv)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,8 @@ def _blocks():
 
 
 def measure(blocks, variant: registry.Variant, steps: int, rounds: int, threads: int) -> dict:
-    shape, recipe = blocks.SHAPES[variant.family], blocks.recipe_of(variant.family)
+    shape = registry.family(variant.family).input_shape
+    recipe = blocks.recipe_of(variant.family)
     batch = recipe["batch_size"]
     rng = np.random.default_rng(0)
     x = rng.random((steps * batch, *shape), dtype=np.float32)

@@ -29,7 +29,8 @@ CHECKPOINT = "checkpoint.npz"  # in the backup folder
 STOPPING_STATE = ("wait", "stopped_epoch", "best", "best_epoch")
 # Keras's fit makes two iterators of the training data per epoch (one it trains on, one it
 # makes at the epoch's end and drops), so epoch k trains on the shuffle's order 2k. The
-# resume test (tests/test_train.py) fails if a Keras version changes that.
+# resume tests (tests/test_resume.py, tests/test_train.py) fail if a Keras version changes
+# that.
 ITERATORS_PER_EPOCH = 2
 
 
@@ -394,7 +395,7 @@ def run(job: Job, outputs: Outputs, model, data, test_items, state: dict, began:
     gpu = device_name(job.device)
     if job.device == "gpu" and gpu is None and not os.environ.get("ATTNLAB_ALLOW_NO_GPU"):
         raise RuntimeError(f"{job.label()}: config device is gpu but TensorFlow sees no GPU")
-    x_train, y_train = data["train"]
+    x_train = data["train"][0]
     recipe = job.recipe
     resumed = prepare_backup(job, outputs.backup_dir)
     started = time.perf_counter()
